@@ -1,0 +1,496 @@
+// The primitives of the core ops: one class each. Their CPU kernels are in
+// backend/cpu/<family>.cpp; names, equivalence and output shapes are in
+// primitives.cpp.
+#pragma once
+
+#include <typeinfo>
+#include <vector>
+
+#include "mlxcpp/core/primitive.h"
+
+namespace mlxcpp {
+
+// A stateless primitive with one output: its shape is its first input's.
+#define MLXCPP_SIMPLE_PRIMITIVE(NAME)                                                \
+  class NAME : public UnaryPrimitive {                                               \
+   public:                                                                           \
+    explicit NAME(Stream stream) : UnaryPrimitive(stream) {}                         \
+    using UnaryPrimitive::eval_cpu;                                                  \
+    using UnaryPrimitive::eval_gpu;                                                  \
+    void eval_cpu(const std::vector<array>& inputs, array& out) override;            \
+    const char* name() const override { return #NAME; }                              \
+    bool is_equivalent(const Primitive& other) const override {                      \
+      return typeid(other) == typeid(*this);                                         \
+    }                                                                                \
+    std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {    \
+      return {inputs[0].shape()};                                                    \
+    }                                                                                \
+  };
+
+// Unary elementwise (backend/cpu/unary.cpp).
+MLXCPP_SIMPLE_PRIMITIVE(Abs)
+MLXCPP_SIMPLE_PRIMITIVE(ArcCos)
+MLXCPP_SIMPLE_PRIMITIVE(ArcCosh)
+MLXCPP_SIMPLE_PRIMITIVE(ArcSin)
+MLXCPP_SIMPLE_PRIMITIVE(ArcSinh)
+MLXCPP_SIMPLE_PRIMITIVE(ArcTan)
+MLXCPP_SIMPLE_PRIMITIVE(ArcTanh)
+MLXCPP_SIMPLE_PRIMITIVE(BitwiseInvert)
+MLXCPP_SIMPLE_PRIMITIVE(Ceil)
+MLXCPP_SIMPLE_PRIMITIVE(Conjugate)
+MLXCPP_SIMPLE_PRIMITIVE(Cos)
+MLXCPP_SIMPLE_PRIMITIVE(Cosh)
+MLXCPP_SIMPLE_PRIMITIVE(Erf)
+MLXCPP_SIMPLE_PRIMITIVE(ErfInv)
+MLXCPP_SIMPLE_PRIMITIVE(Exp)
+MLXCPP_SIMPLE_PRIMITIVE(Expm1)
+MLXCPP_SIMPLE_PRIMITIVE(Floor)
+MLXCPP_SIMPLE_PRIMITIVE(Imag)
+MLXCPP_SIMPLE_PRIMITIVE(Log1p)
+MLXCPP_SIMPLE_PRIMITIVE(LogicalNot)
+MLXCPP_SIMPLE_PRIMITIVE(Negative)
+MLXCPP_SIMPLE_PRIMITIVE(Real)
+MLXCPP_SIMPLE_PRIMITIVE(Round)
+MLXCPP_SIMPLE_PRIMITIVE(Rsqrt)
+MLXCPP_SIMPLE_PRIMITIVE(Sigmoid)
+MLXCPP_SIMPLE_PRIMITIVE(Sign)
+MLXCPP_SIMPLE_PRIMITIVE(Sin)
+MLXCPP_SIMPLE_PRIMITIVE(Sinh)
+MLXCPP_SIMPLE_PRIMITIVE(Sqrt)
+MLXCPP_SIMPLE_PRIMITIVE(Square)
+MLXCPP_SIMPLE_PRIMITIVE(Tan)
+MLXCPP_SIMPLE_PRIMITIVE(Tanh)
+
+// Binary elementwise on inputs of equal shape and dtype (backend/cpu/binary.cpp).
+MLXCPP_SIMPLE_PRIMITIVE(Add)
+MLXCPP_SIMPLE_PRIMITIVE(ArcTan2)
+MLXCPP_SIMPLE_PRIMITIVE(Divide)
+MLXCPP_SIMPLE_PRIMITIVE(Greater)
+MLXCPP_SIMPLE_PRIMITIVE(GreaterEqual)
+MLXCPP_SIMPLE_PRIMITIVE(Less)
+MLXCPP_SIMPLE_PRIMITIVE(LessEqual)
+MLXCPP_SIMPLE_PRIMITIVE(LogAddExp)
+MLXCPP_SIMPLE_PRIMITIVE(LogicalAnd)
+MLXCPP_SIMPLE_PRIMITIVE(LogicalOr)
+MLXCPP_SIMPLE_PRIMITIVE(Maximum)
+MLXCPP_SIMPLE_PRIMITIVE(Minimum)
+MLXCPP_SIMPLE_PRIMITIVE(Multiply)
+MLXCPP_SIMPLE_PRIMITIVE(NotEqual)
+MLXCPP_SIMPLE_PRIMITIVE(Power)
+MLXCPP_SIMPLE_PRIMITIVE(Remainder)
+MLXCPP_SIMPLE_PRIMITIVE(Subtract)
+
+// Select(condition, x, y) (backend/cpu/ternary.cpp).
+MLXCPP_SIMPLE_PRIMITIVE(Select)
+
+// Copies and views (backend/cpu/copy.cpp, views.cpp).
+MLXCPP_SIMPLE_PRIMITIVE(Copy)
+MLXCPP_SIMPLE_PRIMITIVE(StopGradient)
+MLXCPP_SIMPLE_PRIMITIVE(Full)
+
+#undef MLXCPP_SIMPLE_PRIMITIVE
+
+// Base for primitives with state and one output.
+#define MLXCPP_PRIMITIVE_COMMON(NAME)                                   \
+  using UnaryPrimitive::eval_cpu;                                       \
+  using UnaryPrimitive::eval_gpu;                                       \
+  void eval_cpu(const std::vector<array>& inputs, array& out) override; \
+  const char* name() const override { return #NAME; }                  \
+  bool is_equivalent(const Primitive& other) const override;
+
+class Log : public UnaryPrimitive {
+ public:
+  enum Base { two, ten, e };
+  Log(Stream stream, Base base) : UnaryPrimitive(stream), base_(base) {}
+  MLXCPP_PRIMITIVE_COMMON(Log)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
+  Base base() const { return base_; }
+
+ private:
+  Base base_;
+};
+
+class Equal : public UnaryPrimitive {
+ public:
+  explicit Equal(Stream stream, bool equal_nan = false)
+      : UnaryPrimitive(stream), equal_nan_(equal_nan) {}
+  MLXCPP_PRIMITIVE_COMMON(Equal)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
+
+ private:
+  bool equal_nan_;
+};
+
+class BitwiseBinary : public UnaryPrimitive {
+ public:
+  enum Op { And, Or, Xor, LeftShift, RightShift };
+  BitwiseBinary(Stream stream, Op op) : UnaryPrimitive(stream), op_(op) {}
+  MLXCPP_PRIMITIVE_COMMON(BitwiseBinary)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
+  Op op() const { return op_; }
+
+ private:
+  Op op_;
+};
+
+class Arange : public UnaryPrimitive {
+ public:
+  Arange(Stream stream, double start, double stop, double step)
+      : UnaryPrimitive(stream), start_(start), stop_(stop), step_(step) {}
+  MLXCPP_PRIMITIVE_COMMON(Arange)
+
+ private:
+  double start_;
+  double stop_;
+  double step_;
+};
+
+class AsType : public UnaryPrimitive {
+ public:
+  AsType(Stream stream, Dtype dtype) : UnaryPrimitive(stream), dtype_(dtype) {}
+  MLXCPP_PRIMITIVE_COMMON(AsType)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
+
+ private:
+  Dtype dtype_;
+};
+
+class AsStrided : public UnaryPrimitive {
+ public:
+  AsStrided(Stream stream, Shape shape, Strides strides, size_t offset)
+      : UnaryPrimitive(stream),
+        shape_(std::move(shape)),
+        strides_(std::move(strides)),
+        offset_(offset) {}
+  MLXCPP_PRIMITIVE_COMMON(AsStrided)
+
+ private:
+  Shape shape_;
+  Strides strides_;
+  size_t offset_;
+};
+
+class Broadcast : public UnaryPrimitive {
+ public:
+  Broadcast(Stream stream, Shape shape) : UnaryPrimitive(stream), shape_(std::move(shape)) {}
+  MLXCPP_PRIMITIVE_COMMON(Broadcast)
+  std::vector<Shape> output_shapes(const std::vector<array>&) override { return {shape_}; }
+
+ private:
+  Shape shape_;
+};
+
+class Concatenate : public UnaryPrimitive {
+ public:
+  Concatenate(Stream stream, int axis) : UnaryPrimitive(stream), axis_(axis) {}
+  MLXCPP_PRIMITIVE_COMMON(Concatenate)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+
+ private:
+  int axis_;
+};
+
+class Contiguous : public UnaryPrimitive {
+ public:
+  Contiguous(Stream stream, bool allow_col_major)
+      : UnaryPrimitive(stream), allow_col_major_(allow_col_major) {}
+  MLXCPP_PRIMITIVE_COMMON(Contiguous)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
+
+ private:
+  bool allow_col_major_;
+};
+
+class ExpandDims : public UnaryPrimitive {
+ public:
+  ExpandDims(Stream stream, std::vector<int> axes)
+      : UnaryPrimitive(stream), axes_(std::move(axes)) {}
+  MLXCPP_PRIMITIVE_COMMON(ExpandDims)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  /** a's shape with a 1 inserted at each (sorted, normalized) output axis. */
+  static Shape output_shape(const array& a, const std::vector<int>& axes);
+
+ private:
+  std::vector<int> axes_;
+};
+
+class Flatten : public UnaryPrimitive {
+ public:
+  Flatten(Stream stream, int start_axis, int end_axis)
+      : UnaryPrimitive(stream), start_axis_(start_axis), end_axis_(end_axis) {}
+  MLXCPP_PRIMITIVE_COMMON(Flatten)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  static Shape output_shape(const array& a, int start_axis, int end_axis);
+
+ private:
+  int start_axis_;
+  int end_axis_;
+};
+
+class Unflatten : public UnaryPrimitive {
+ public:
+  Unflatten(Stream stream, int axis, Shape shape)
+      : UnaryPrimitive(stream), axis_(axis), shape_(std::move(shape)) {}
+  MLXCPP_PRIMITIVE_COMMON(Unflatten)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  static Shape output_shape(const array& a, int axis, const Shape& shape);
+
+ private:
+  int axis_;
+  Shape shape_;
+};
+
+class Pad : public UnaryPrimitive {
+ public:
+  Pad(Stream stream, std::vector<int> axes, Shape low_pad_size, Shape high_pad_size)
+      : UnaryPrimitive(stream),
+        axes_(std::move(axes)),
+        low_pad_size_(std::move(low_pad_size)),
+        high_pad_size_(std::move(high_pad_size)) {}
+  MLXCPP_PRIMITIVE_COMMON(Pad)
+
+ private:
+  std::vector<int> axes_;
+  Shape low_pad_size_;
+  Shape high_pad_size_;
+};
+
+class Reshape : public UnaryPrimitive {
+ public:
+  Reshape(Stream stream, Shape shape) : UnaryPrimitive(stream), shape_(std::move(shape)) {}
+  MLXCPP_PRIMITIVE_COMMON(Reshape)
+  std::vector<Shape> output_shapes(const std::vector<array>&) override { return {shape_}; }
+  /** The shape with -1 resolved; throws std::invalid_argument if it does not fit a. */
+  static Shape output_shape(const array& a, Shape shape);
+
+ private:
+  Shape shape_;
+};
+
+class Squeeze : public UnaryPrimitive {
+ public:
+  Squeeze(Stream stream, std::vector<int> axes) : UnaryPrimitive(stream), axes_(std::move(axes)) {}
+  MLXCPP_PRIMITIVE_COMMON(Squeeze)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  static Shape output_shape(const array& a, const std::vector<int>& axes);
+
+ private:
+  std::vector<int> axes_;
+};
+
+class Transpose : public UnaryPrimitive {
+ public:
+  Transpose(Stream stream, std::vector<int> axes)
+      : UnaryPrimitive(stream), axes_(std::move(axes)) {}
+  MLXCPP_PRIMITIVE_COMMON(Transpose)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+
+ private:
+  std::vector<int> axes_;
+};
+
+class View : public UnaryPrimitive {
+ public:
+  View(Stream stream, Dtype dtype) : UnaryPrimitive(stream), dtype_(dtype) {}
+  MLXCPP_PRIMITIVE_COMMON(View)
+
+ private:
+  Dtype dtype_;
+};
+
+class Slice : public UnaryPrimitive {
+ public:
+  Slice(Stream stream, Shape start_indices, Shape end_indices, Shape strides)
+      : UnaryPrimitive(stream),
+        start_indices_(std::move(start_indices)),
+        end_indices_(std::move(end_indices)),
+        strides_(std::move(strides)) {}
+  MLXCPP_PRIMITIVE_COMMON(Slice)
+
+ private:
+  Shape start_indices_;
+  Shape end_indices_;
+  Shape strides_;
+};
+
+class SliceUpdate : public UnaryPrimitive {
+ public:
+  enum ReduceType { None, Sum, Prod, Max, Min };
+  SliceUpdate(Stream stream, ReduceType reduce_type, Shape start_indices, Shape end_indices,
+              Shape strides)
+      : UnaryPrimitive(stream),
+        reduce_type_(reduce_type),
+        start_indices_(std::move(start_indices)),
+        end_indices_(std::move(end_indices)),
+        strides_(std::move(strides)) {}
+  MLXCPP_PRIMITIVE_COMMON(SliceUpdate)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
+
+ private:
+  ReduceType reduce_type_;
+  Shape start_indices_;
+  Shape end_indices_;
+  Shape strides_;
+};
+
+class DynamicSlice : public UnaryPrimitive {
+ public:
+  DynamicSlice(Stream stream, std::vector<int> axes, Shape slice_size)
+      : UnaryPrimitive(stream), axes_(std::move(axes)), slice_size_(std::move(slice_size)) {}
+  MLXCPP_PRIMITIVE_COMMON(DynamicSlice)
+  std::vector<Shape> output_shapes(const std::vector<array>&) override { return {slice_size_}; }
+
+ private:
+  std::vector<int> axes_;
+  Shape slice_size_;
+};
+
+class DynamicSliceUpdate : public UnaryPrimitive {
+ public:
+  DynamicSliceUpdate(Stream stream, std::vector<int> axes)
+      : UnaryPrimitive(stream), axes_(std::move(axes)) {}
+  MLXCPP_PRIMITIVE_COMMON(DynamicSliceUpdate)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
+
+ private:
+  std::vector<int> axes_;
+};
+
+class Reduce : public UnaryPrimitive {
+ public:
+  enum ReduceType { And, Or, Sum, Prod, Min, Max };
+  Reduce(Stream stream, ReduceType reduce_type, std::vector<int> axes)
+      : UnaryPrimitive(stream), reduce_type_(reduce_type), axes_(std::move(axes)) {}
+  MLXCPP_PRIMITIVE_COMMON(Reduce)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  ReduceType reduce_type() const { return reduce_type_; }
+  const std::vector<int>& axes() const { return axes_; }
+
+ private:
+  ReduceType reduce_type_;
+  std::vector<int> axes_;
+};
+
+class ArgReduce : public UnaryPrimitive {
+ public:
+  enum ReduceType { ArgMin, ArgMax };
+  ArgReduce(Stream stream, ReduceType reduce_type, int axis)
+      : UnaryPrimitive(stream), reduce_type_(reduce_type), axis_(axis) {}
+  MLXCPP_PRIMITIVE_COMMON(ArgReduce)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+
+ private:
+  ReduceType reduce_type_;
+  int axis_;
+};
+
+class Scan : public UnaryPrimitive {
+ public:
+  enum ReduceType { Max, Min, Sum, Prod, LogAddExp };
+  Scan(Stream stream, ReduceType reduce_type, int axis, bool reverse, bool inclusive)
+      : UnaryPrimitive(stream),
+        reduce_type_(reduce_type),
+        axis_(axis),
+        reverse_(reverse),
+        inclusive_(inclusive) {}
+  MLXCPP_PRIMITIVE_COMMON(Scan)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
+
+ private:
+  ReduceType reduce_type_;
+  int axis_;
+  bool reverse_;
+  bool inclusive_;
+};
+
+class Softmax : public UnaryPrimitive {
+ public:
+  Softmax(Stream stream, bool precise) : UnaryPrimitive(stream), precise_(precise) {}
+  MLXCPP_PRIMITIVE_COMMON(Softmax)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
+
+ private:
+  bool precise_;
+};
+
+/** log(sum(exp(x))) over the last axis, which becomes size 1 (backend/cpu/softmax.cpp). */
+class LogSumExp : public UnaryPrimitive {
+ public:
+  explicit LogSumExp(Stream stream) : UnaryPrimitive(stream) {}
+  MLXCPP_PRIMITIVE_COMMON(LogSumExp)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+};
+
+class Sort : public UnaryPrimitive {
+ public:
+  Sort(Stream stream, int axis) : UnaryPrimitive(stream), axis_(axis) {}
+  MLXCPP_PRIMITIVE_COMMON(Sort)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
+
+ private:
+  int axis_;
+};
+
+class ArgSort : public UnaryPrimitive {
+ public:
+  ArgSort(Stream stream, int axis) : UnaryPrimitive(stream), axis_(axis) {}
+  MLXCPP_PRIMITIVE_COMMON(ArgSort)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
+
+ private:
+  int axis_;
+};
+
+#undef MLXCPP_PRIMITIVE_COMMON
+
+/** {a / b floored, a mod b} in one pass (two outputs). */
+class DivMod : public Primitive {
+ public:
+  explicit DivMod(Stream stream) : Primitive(stream) {}
+  void eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) override;
+  const char* name() const override { return "DivMod"; }
+  bool is_equivalent(const Primitive& other) const override {
+    return typeid(other) == typeid(*this);
+  }
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape(), inputs[0].shape()};
+  }
+};
+
+/** Parts of an array split along an axis before each index (one output per part). */
+class Split : public Primitive {
+ public:
+  Split(Stream stream, Shape indices, int axis)
+      : Primitive(stream), indices_(std::move(indices)), axis_(axis) {}
+  void eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) override;
+  const char* name() const override { return "Split"; }
+  bool is_equivalent(const Primitive& other) const override;
+
+ private:
+  Shape indices_;
+  int axis_;
+};
+
+}  // namespace mlxcpp
