@@ -96,3 +96,90 @@ TEST(Streams, NewStreamsAndDefaults) {
 
 }  // namespace
 }  // namespace mlxcpp::test
+
+namespace mlxcpp::test {
+namespace {
+
+TEST(Errors, ValidationRulesOfReductionsAndScans) {
+  EXPECT_THROW(softmax(array(1.0f), std::vector<int>{0}), std::invalid_argument);
+  EXPECT_THROW(softmax(zeros({2, 2}), 2), std::invalid_argument);
+  EXPECT_THROW(logsumexp(zeros({0})), std::invalid_argument);
+  EXPECT_THROW(logsumexp(array(1.0f), std::vector<int>{0}), std::invalid_argument);
+  EXPECT_THROW(sum(zeros({2, 2}), {0, 0}), std::invalid_argument);
+  EXPECT_THROW(sum(zeros({2, 2}), {0, -2}), std::invalid_argument);
+  EXPECT_THROW(max(zeros({2, 2}), {-3}), std::invalid_argument);
+  EXPECT_THROW(var(zeros({2, 2}), {2}), std::invalid_argument);
+  EXPECT_THROW(median(zeros({2, 2}), {1, 1}), std::invalid_argument);
+  EXPECT_THROW(argmin(zeros({2, 2}), -3), std::invalid_argument);
+  EXPECT_THROW(all(zeros({2}), 1), std::invalid_argument);
+  EXPECT_THROW(count_nonzero(zeros({2}), 1), std::invalid_argument);
+  EXPECT_THROW(cummax(zeros({2}), 1), std::invalid_argument);
+  EXPECT_THROW(diff(zeros({2}), 1, 1), std::invalid_argument);
+  EXPECT_THROW(sort(zeros({2}), -2), std::invalid_argument);
+  EXPECT_THROW(argsort(zeros({2}), 1), std::invalid_argument);
+}
+
+TEST(Errors, ValidationRulesOfElementwiseOps) {
+  const array c = array(complex64_t(1, 0));
+  EXPECT_THROW(nan_to_num(c), std::invalid_argument);
+  EXPECT_THROW(remainder(c, array(1.0f)), std::invalid_argument);
+  EXPECT_THROW(divmod(c, array(1.0f)), std::invalid_argument);
+  EXPECT_THROW(logaddexp(c, array(1.0f)), std::invalid_argument);
+  EXPECT_THROW(expm1(c), std::invalid_argument);
+  EXPECT_THROW(log1p(c), std::invalid_argument);
+  EXPECT_THROW(erfinv(c), std::invalid_argument);
+  EXPECT_THROW(ceil(c), std::invalid_argument);
+  EXPECT_THROW(trunc(c), std::invalid_argument);
+  EXPECT_THROW(round(c), std::invalid_argument);
+  EXPECT_THROW(bitwise_or(array(1.0f), array(1)), std::invalid_argument);
+  EXPECT_THROW(right_shift(array(1), array(2.0f)), std::invalid_argument);
+  EXPECT_THROW(where(array({true}), arange(2), arange(3)), std::invalid_argument);
+  EXPECT_THROW(isclose(arange(2), arange(3)), std::invalid_argument);
+}
+
+TEST(Errors, ValidationRulesOfShapeOps) {
+  const array a = arange(6);
+  EXPECT_THROW(tri(-1, 2, 0, float32), std::invalid_argument);
+  EXPECT_THROW(roll(a, Shape{1}, std::vector<int>{0, 0}), std::invalid_argument);
+  EXPECT_THROW(stack({a, a}, 2), std::invalid_argument);
+  EXPECT_THROW(split(a, Shape{2}, 1), std::invalid_argument);
+  EXPECT_THROW(unstack(a, 1), std::invalid_argument);
+  EXPECT_THROW(unflatten(a, 1, {2, 3}), std::invalid_argument);
+  EXPECT_THROW(unflatten(a, 0, {-1, -1}), std::invalid_argument);
+  EXPECT_THROW(unflatten(a, 0, {-2, 3}), std::invalid_argument);
+  EXPECT_THROW(unflatten(zeros({0}), 0, {0, -1}), std::invalid_argument);
+  EXPECT_THROW(flatten(zeros({2, 2}), 0, -3), std::invalid_argument);
+  EXPECT_THROW(as_strided(a, {-1}, {1}, 0), std::invalid_argument);
+  EXPECT_THROW(repeat(a, 2, 1), std::invalid_argument);
+  EXPECT_THROW(swapaxes(a, 0, 1), std::invalid_argument);
+  EXPECT_THROW(diagonal(zeros({2, 2}), 0, 0, 2), std::invalid_argument);
+  EXPECT_THROW(trace(zeros({2, 2}), 0, 0, 0), std::invalid_argument);
+  EXPECT_THROW(flip(a, {0, 1}), std::invalid_argument);
+  EXPECT_THROW(slice(a, {0}, {6}, {0}), std::invalid_argument);
+  EXPECT_THROW(slice(a, array({0}, float32), {0}, {2}), std::invalid_argument);
+  EXPECT_THROW(slice(a, reshape(array({0, 0}), {1, 2}), {0, 0}, {2}), std::invalid_argument);
+  EXPECT_THROW(slice_update(a, array(1), Shape{0}, Shape{2}, Shape{0}), std::invalid_argument);
+  EXPECT_THROW(slice_update_add(a, arange(3), Shape{0}, Shape{2}), std::invalid_argument);
+}
+
+TEST(Errors, SizeOverflowIsRejectedBeforeAnythingIsAllocated) {
+  const int big = 1 << 30;
+  // Each input is lazy and never allocated; the result's size does not fit.
+  auto z = zeros({big});
+  EXPECT_THROW(concatenate({z, z, z}), std::invalid_argument);
+  EXPECT_THROW(repeat(z, 4, 0), std::invalid_argument);
+  EXPECT_THROW(tile(z, {4}), std::invalid_argument);
+  EXPECT_THROW(pad(z, {0, big + big / 2}), std::invalid_argument);
+  EXPECT_THROW(broadcast_to(array(1.0f), {big, big, big}), std::invalid_argument);
+  EXPECT_THROW(reshape(z, {big, big, 0, -1}), std::invalid_argument);
+  EXPECT_THROW(flatten(broadcast_to(array(1.0f), {big, 4})), std::invalid_argument);
+  EXPECT_THROW(view(broadcast_to(array(1.0f), {2, big}), uint8), std::invalid_argument);
+  EXPECT_THROW(diag(broadcast_to(array(1.0f), {std::numeric_limits<int>::max()}), 5),
+               std::invalid_argument);
+  // A representable but huge array fails at evaluation with MemoryLimitError.
+  auto huge = zeros({big, big});
+  EXPECT_THROW(huge.eval(), MemoryLimitError);
+}
+
+}  // namespace
+}  // namespace mlxcpp::test

@@ -16,8 +16,15 @@ foreach(f include/mlxcpp/mlxcpp.h include/mlxcpp/version.h lib/cmake/mlxcpp/mlxc
   endif()
 endforeach()
 
+# The same compiler as the library; a sanitized library needs the sanitizer runtime too.
+set(extra_flags "")
+if(SANITIZE)
+  set(extra_flags "-fsanitize=address,undefined")
+endif()
 execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/quickstart -B ${WORK_DIR}/build
                         -G ${GENERATOR} -DCMAKE_PREFIX_PATH=${PREFIX} -DCMAKE_BUILD_TYPE=Release
+                        -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
+                        "-DCMAKE_EXE_LINKER_FLAGS=${extra_flags}"
                 RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "configuring the example against the installed package failed")
