@@ -113,9 +113,9 @@ void BM_GraphOverhead100Ops(benchmark::State& state) {
     }
     x.eval();
   }
-  state.counters["per_op"] = benchmark::Counter(100.0 * static_cast<double>(state.iterations()),
-                                                benchmark::Counter::kIsRate |
-                                                    benchmark::Counter::kInvert);
+  state.counters["per_op"] =
+      benchmark::Counter(100.0 * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 }  // namespace

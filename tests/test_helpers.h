@@ -79,7 +79,8 @@ std::vector<T> values(const array& a_in) {
 
 /** Expect a to have the given shape, dtype and exact values. */
 template <typename T>
-void expect_values(const array& a, const Shape& shape, Dtype dtype, const std::vector<T>& expected) {
+void expect_values(const array& a, const Shape& shape, Dtype dtype,
+                   const std::vector<T>& expected) {
   ASSERT_EQ(a.shape(), shape);
   ASSERT_EQ(a.dtype(), dtype) << "got " << dtype_name(a.dtype());
   auto got = values<T>(a);
@@ -150,8 +151,8 @@ inline std::vector<int> unravel(int64_t i, const Shape& shape) {
 
 /** The dtypes MLX has, in Dtype::Val order. */
 inline std::vector<Dtype> all_dtypes() {
-  return {bool_, uint8, uint16, uint32, uint64, int8, int16, int32, int64,
-          float16, float32, float64, bfloat16, complex64};
+  return {bool_, uint8, uint16,  uint32,  uint64,  int8,     int16,
+          int32, int64, float16, float32, float64, bfloat16, complex64};
 }
 
 }  // namespace mlxcpp::test

@@ -210,20 +210,42 @@ CachingAllocator& the_allocator() {
 
 namespace allocator {
 
-Buffer malloc(size_t size) { return the_allocator().malloc(size); }
+Buffer malloc(size_t size) {
+  return the_allocator().malloc(size);
+}
 
-void free(Buffer buffer) { the_allocator().free(buffer); }
+void free(Buffer buffer) {
+  the_allocator().free(buffer);
+}
 
 }  // namespace allocator
 
-size_t get_active_memory() { return the_allocator().active(); }
-size_t get_peak_memory() { return the_allocator().peak(); }
-void reset_peak_memory() { the_allocator().reset_peak(); }
-size_t get_cache_memory() { return the_allocator().cache(); }
-size_t set_memory_limit(size_t limit) { return the_allocator().set_memory_limit(limit); }
-size_t get_memory_limit() { return the_allocator().memory_limit(); }
-size_t set_cache_limit(size_t limit) { return the_allocator().set_cache_limit(limit); }
-void clear_cache() { the_allocator().clear_cache(); }
-size_t set_wired_limit(size_t) { return 0; }
+size_t get_active_memory() {
+  return the_allocator().active();
+}
+size_t get_peak_memory() {
+  return the_allocator().peak();
+}
+void reset_peak_memory() {
+  the_allocator().reset_peak();
+}
+size_t get_cache_memory() {
+  return the_allocator().cache();
+}
+size_t set_memory_limit(size_t limit) {
+  return the_allocator().set_memory_limit(limit);
+}
+size_t get_memory_limit() {
+  return the_allocator().memory_limit();
+}
+size_t set_cache_limit(size_t limit) {
+  return the_allocator().set_cache_limit(limit);
+}
+void clear_cache() {
+  the_allocator().clear_cache();
+}
+size_t set_wired_limit(size_t) {
+  return 0;
+}
 
 }  // namespace mlxcpp

@@ -33,7 +33,9 @@ Buffer malloc(size_t size);
 void free(Buffer buffer);
 
 /** Wrap memory the allocator does not own, without a copy. Never freed by the allocator. */
-inline Buffer make_buffer(void* ptr, size_t size) { return Buffer(ptr, size); }
+inline Buffer make_buffer(void* ptr, size_t size) {
+  return Buffer(ptr, size);
+}
 
 /** Let go of a buffer from make_buffer (nothing to free; its owner frees it). */
 inline void release(Buffer) {}

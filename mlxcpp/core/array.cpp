@@ -56,8 +56,7 @@ void check_item_type(const array& a, size_t type_size, const char* op) {
 }
 }  // namespace detail
 
-array::ArrayDesc::ArrayDesc(Shape shape_, Dtype dtype_)
-    : shape(std::move(shape_)), dtype(dtype_) {
+array::ArrayDesc::ArrayDesc(Shape shape_, Dtype dtype_) : shape(std::move(shape_)), dtype(dtype_) {
   size = init_layout(shape, dtype, strides);
 }
 
@@ -208,7 +207,9 @@ void array::detach() {
   }
 }
 
-bool array::is_available() const { return status() == Status::available; }
+bool array::is_available() const {
+  return status() == Status::available;
+}
 
 void array::wait() {
   if (status() == Status::available) {

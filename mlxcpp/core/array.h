@@ -403,7 +403,8 @@ void array::init(It src) {
 }
 
 template <typename T>
-inline constexpr bool is_array_v = std::is_same_v<std::remove_cv_t<std::remove_reference_t<T>>, array>;
+inline constexpr bool is_array_v =
+    std::is_same_v<std::remove_cv_t<std::remove_reference_t<T>>, array>;
 
 template <typename... T>
 inline constexpr bool is_arrays_v = (is_array_v<T> && ...);

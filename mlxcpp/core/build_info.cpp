@@ -9,7 +9,9 @@
 
 namespace mlxcpp {
 
-std::string version() { return MLXCPP_VERSION_STRING; }
+std::string version() {
+  return MLXCPP_VERSION_STRING;
+}
 
 BuildInfo build_info() {
   BuildInfo info;

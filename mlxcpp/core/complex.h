@@ -26,10 +26,14 @@ struct complex64_t : public std::complex<float> {
 inline bool operator<(const complex64_t& a, const complex64_t& b) {
   return a.real() < b.real() || (a.real() == b.real() && a.imag() < b.imag());
 }
-inline bool operator>(const complex64_t& a, const complex64_t& b) { return b < a; }
+inline bool operator>(const complex64_t& a, const complex64_t& b) {
+  return b < a;
+}
 inline bool operator<=(const complex64_t& a, const complex64_t& b) {
   return a.real() < b.real() || (a.real() == b.real() && a.imag() <= b.imag());
 }
-inline bool operator>=(const complex64_t& a, const complex64_t& b) { return b <= a; }
+inline bool operator>=(const complex64_t& a, const complex64_t& b) {
+  return b <= a;
+}
 
 }  // namespace mlxcpp

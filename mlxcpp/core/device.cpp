@@ -63,7 +63,9 @@ bool is_available(const Device& d) {
   return d.type == Device::cpu && d.index >= 0 && d.index < device_count(Device::cpu);
 }
 
-int device_count(Device::DeviceType type) { return type == Device::cpu ? 1 : 0; }
+int device_count(Device::DeviceType type) {
+  return type == Device::cpu ? 1 : 0;
+}
 
 const std::unordered_map<std::string, std::variant<std::string, size_t>>& device_info(
     const Device& d) {

@@ -80,7 +80,9 @@ constexpr std::string_view names[num_dtypes] = {
     "bool",  "uint8", "uint16",  "uint32",  "uint64",  "int8",     "int16",
     "int32", "int64", "float16", "float32", "float64", "bfloat16", "complex64"};
 
-int index_of(const Dtype& t) { return static_cast<int>(t.val()); }
+int index_of(const Dtype& t) {
+  return static_cast<int>(t.val());
+}
 
 }  // namespace
 
@@ -88,13 +90,21 @@ Dtype promote_types(const Dtype& t1, const Dtype& t2) {
   return promotion[index_of(t1)][index_of(t2)];
 }
 
-Dtype::Kind kindof(const Dtype& t) { return type_kinds[index_of(t)]; }
+Dtype::Kind kindof(const Dtype& t) {
+  return type_kinds[index_of(t)];
+}
 
-std::string_view dtype_name(const Dtype& t) { return names[index_of(t)]; }
+std::string_view dtype_name(const Dtype& t) {
+  return names[index_of(t)];
+}
 
-bool issubdtype(const Dtype& a, const Dtype& b) { return a == b; }
+bool issubdtype(const Dtype& a, const Dtype& b) {
+  return a == b;
+}
 
-bool issubdtype(const Dtype::Category&, const Dtype&) { return false; }
+bool issubdtype(const Dtype::Category&, const Dtype&) {
+  return false;
+}
 
 bool issubdtype(const Dtype& type, const Dtype::Category& cat) {
   return issubdtype(category_of[index_of(type)], cat);

@@ -97,7 +97,9 @@ bool issubdtype(const Dtype::Category& a, const Dtype::Category& b);
 /** The dtype both operands of a binary op are converted to (MLX's table, after JAX). */
 Dtype promote_types(const Dtype& t1, const Dtype& t2);
 
-inline uint8_t size_of(const Dtype& t) { return t.size(); }
+inline uint8_t size_of(const Dtype& t) {
+  return t.size();
+}
 
 Dtype::Kind kindof(const Dtype& t);
 
@@ -110,9 +112,11 @@ struct TypeToDtype {
   constexpr operator Dtype() const;
 };
 
-#define MLXCPP_TYPE_TO_DTYPE(T, D) \
-  template <>                      \
-  constexpr TypeToDtype<T>::operator Dtype() const { return D; }
+#define MLXCPP_TYPE_TO_DTYPE(T, D)                   \
+  template <>                                        \
+  constexpr TypeToDtype<T>::operator Dtype() const { \
+    return D;                                        \
+  }
 MLXCPP_TYPE_TO_DTYPE(bool, bool_)
 MLXCPP_TYPE_TO_DTYPE(uint8_t, uint8)
 MLXCPP_TYPE_TO_DTYPE(uint16_t, uint16)

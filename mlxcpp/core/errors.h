@@ -41,7 +41,8 @@ class Unsupported : public Error {
   using Error::Error;
 };
 
-/** An allocation would exceed the limit set with set_memory_limit, or the system is out of memory. */
+/** An allocation would exceed the limit set with set_memory_limit, or the system is out of memory.
+ */
 class MemoryLimitError : public Error {
  public:
   using Error::Error;

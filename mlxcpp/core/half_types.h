@@ -83,7 +83,9 @@ inline uint16_t float_to_bfloat_bits(float f) {
   return static_cast<uint16_t>(u >> 16);
 }
 
-inline float bfloat_bits_to_float(uint16_t b) { return bits_float(static_cast<uint32_t>(b) << 16); }
+inline float bfloat_bits_to_float(uint16_t b) {
+  return bits_float(static_cast<uint32_t>(b) << 16);
+}
 
 template <typename T>
 inline constexpr bool is_plain_arithmetic_v = std::is_arithmetic_v<T>;

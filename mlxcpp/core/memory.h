@@ -32,7 +32,8 @@ size_t set_cache_limit(size_t limit);
 /** Return every cached block to the system. */
 void clear_cache();
 
-/** Wired memory only matters on Apple GPUs; kept for API compatibility. Returns the previous value. */
+/** Wired memory only matters on Apple GPUs; kept for API compatibility. Returns the previous value.
+ */
 size_t set_wired_limit(size_t limit);
 
 }  // namespace mlxcpp

@@ -73,29 +73,45 @@ array full_like(const array& a, T val, StreamOrDevice s = {}) {
 }
 
 array zeros(const Shape& shape, Dtype dtype, StreamOrDevice s = {});
-inline array zeros(const Shape& shape, StreamOrDevice s = {}) { return zeros(shape, float32, s); }
+inline array zeros(const Shape& shape, StreamOrDevice s = {}) {
+  return zeros(shape, float32, s);
+}
 array zeros_like(const array& a, StreamOrDevice s = {});
 array zeros_like(const array& a, Dtype dtype, StreamOrDevice s = {});
 
 array ones(const Shape& shape, Dtype dtype, StreamOrDevice s = {});
-inline array ones(const Shape& shape, StreamOrDevice s = {}) { return ones(shape, float32, s); }
+inline array ones(const Shape& shape, StreamOrDevice s = {}) {
+  return ones(shape, float32, s);
+}
 array ones_like(const array& a, StreamOrDevice s = {});
 array ones_like(const array& a, Dtype dtype, StreamOrDevice s = {});
 
 /** An (n, m) array with ones on diagonal k and zeros elsewhere. */
 array eye(int n, int m, int k, Dtype dtype, StreamOrDevice s = {});
-inline array eye(int n, Dtype dtype, StreamOrDevice s = {}) { return eye(n, n, 0, dtype, s); }
-inline array eye(int n, int m, StreamOrDevice s = {}) { return eye(n, m, 0, float32, s); }
-inline array eye(int n, int m, int k, StreamOrDevice s = {}) { return eye(n, m, k, float32, s); }
-inline array eye(int n, StreamOrDevice s = {}) { return eye(n, n, 0, float32, s); }
+inline array eye(int n, Dtype dtype, StreamOrDevice s = {}) {
+  return eye(n, n, 0, dtype, s);
+}
+inline array eye(int n, int m, StreamOrDevice s = {}) {
+  return eye(n, m, 0, float32, s);
+}
+inline array eye(int n, int m, int k, StreamOrDevice s = {}) {
+  return eye(n, m, k, float32, s);
+}
+inline array eye(int n, StreamOrDevice s = {}) {
+  return eye(n, n, 0, float32, s);
+}
 
 /** The (n, n) identity matrix. */
 array identity(int n, Dtype dtype, StreamOrDevice s = {});
-inline array identity(int n, StreamOrDevice s = {}) { return identity(n, float32, s); }
+inline array identity(int n, StreamOrDevice s = {}) {
+  return identity(n, float32, s);
+}
 
 /** An (n, m) array with ones at and below diagonal k. */
 array tri(int n, int m, int k, Dtype type, StreamOrDevice s = {});
-inline array tri(int n, Dtype type, StreamOrDevice s = {}) { return tri(n, n, 0, type, s); }
+inline array tri(int n, Dtype type, StreamOrDevice s = {}) {
+  return tri(n, n, 0, type, s);
+}
 
 /** The lower (tril) or upper (triu) triangle of the last two axes; the rest is zeroed. */
 array tril(array x, int k = 0, StreamOrDevice s = {});
@@ -152,8 +168,8 @@ array slice_update(const array& src, const array& update, Shape start, Shape sto
                    StreamOrDevice s = {});
 /** src with the slice at the (array) start indices along axes replaced by update. Starts are
  *  clamped so the slice lies inside src. */
-array slice_update(const array& src, const array& update, const array& start,
-                   std::vector<int> axes, StreamOrDevice s = {});
+array slice_update(const array& src, const array& update, const array& start, std::vector<int> axes,
+                   StreamOrDevice s = {});
 
 /** src with update added to (multiplied into, max-ed, min-ed with) a slice. */
 array slice_update_add(const array& src, const array& update, Shape start, Shape stop,
@@ -231,12 +247,10 @@ array roll(const array& a, const Shape& shift, StreamOrDevice s = {});
 array roll(const array& a, int shift, int axis, StreamOrDevice s = {});
 array roll(const array& a, int shift, const std::vector<int>& axes, StreamOrDevice s = {});
 array roll(const array& a, const Shape& shift, int axis, StreamOrDevice s = {});
-array roll(const array& a, const Shape& shift, const std::vector<int>& axes,
-           StreamOrDevice s = {});
+array roll(const array& a, const Shape& shift, const std::vector<int>& axes, StreamOrDevice s = {});
 
 /** The diagonal of the axis1 x axis2 planes, moved to the last axis. */
-array diagonal(const array& a, int offset = 0, int axis1 = 0, int axis2 = 1,
-               StreamOrDevice s = {});
+array diagonal(const array& a, int offset = 0, int axis1 = 0, int axis2 = 1, StreamOrDevice s = {});
 /** The k-th diagonal of a 2-D array, or a 2-D array with a 1-D array on diagonal k. */
 array diag(const array& a, int k = 0, StreamOrDevice s = {});
 /** Sum along a diagonal. */
@@ -261,8 +275,8 @@ array stop_gradient(const array& a, StreamOrDevice s = {});
 array contiguous(const array& a, bool allow_col_major = false, StreamOrDevice s = {});
 
 /** The product of a's dimensions over axes (or its inverse) as a scalar of dtype. */
-array number_of_elements(const array& a, std::vector<int> axes, bool inverted,
-                         Dtype dtype = int32, StreamOrDevice s = {});
+array number_of_elements(const array& a, std::vector<int> axes, bool inverted, Dtype dtype = int32,
+                         StreamOrDevice s = {});
 
 // --------------------------------------------------------------- unary ops
 
@@ -276,7 +290,9 @@ array ceil(const array& a, StreamOrDevice s = {});
 array trunc(const array& a, StreamOrDevice s = {});
 /** Round half to even; with decimals, round(a * 10^d) / 10^d. */
 array round(const array& a, int decimals, StreamOrDevice s = {});
-inline array round(const array& a, StreamOrDevice s = {}) { return round(a, 0, s); }
+inline array round(const array& a, StreamOrDevice s = {}) {
+  return round(a, 0, s);
+}
 array sqrt(const array& a, StreamOrDevice s = {});
 array rsqrt(const array& a, StreamOrDevice s = {});
 array square(const array& a, StreamOrDevice s = {});
@@ -422,15 +438,17 @@ array operator^(const array& a, const array& b);
 array operator<<(const array& a, const array& b);
 array operator>>(const array& a, const array& b);
 
-#define MLXCPP_COMPARISON_OPERATOR(OP, FN)        \
-  inline array operator OP(const array& a, const array& b) { return FN(a, b); } \
-  template <typename T>                           \
-  array operator OP(T a, const array& b) {        \
-    return FN(array(a), b);                       \
-  }                                               \
-  template <typename T>                           \
-  array operator OP(const array& a, T b) {        \
-    return FN(a, array(b));                       \
+#define MLXCPP_COMPARISON_OPERATOR(OP, FN)                   \
+  inline array operator OP(const array& a, const array& b) { \
+    return FN(a, b);                                         \
+  }                                                          \
+  template <typename T>                                      \
+  array operator OP(T a, const array& b) {                   \
+    return FN(array(a), b);                                  \
+  }                                                          \
+  template <typename T>                                      \
+  array operator OP(const array& a, T b) {                   \
+    return FN(a, array(b));                                  \
   }
 MLXCPP_COMPARISON_OPERATOR(==, equal)
 MLXCPP_COMPARISON_OPERATOR(!=, not_equal)
@@ -443,70 +461,92 @@ MLXCPP_COMPARISON_OPERATOR(>=, greater_equal)
 // -------------------------------------------------------------- reductions
 
 array all(const array& a, bool keepdims, StreamOrDevice s = {});
-inline array all(const array& a, StreamOrDevice s = {}) { return all(a, false, s); }
+inline array all(const array& a, StreamOrDevice s = {}) {
+  return all(a, false, s);
+}
 array all(const array& a, const std::vector<int>& axes, bool keepdims = false,
           StreamOrDevice s = {});
 array all(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
 
 array any(const array& a, bool keepdims, StreamOrDevice s = {});
-inline array any(const array& a, StreamOrDevice s = {}) { return any(a, false, s); }
+inline array any(const array& a, StreamOrDevice s = {}) {
+  return any(a, false, s);
+}
 array any(const array& a, const std::vector<int>& axes, bool keepdims = false,
           StreamOrDevice s = {});
 array any(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
 
 /** Sum; small integer types accumulate in (u)int32, bool in int32. */
 array sum(const array& a, bool keepdims, StreamOrDevice s = {});
-inline array sum(const array& a, StreamOrDevice s = {}) { return sum(a, false, s); }
+inline array sum(const array& a, StreamOrDevice s = {}) {
+  return sum(a, false, s);
+}
 array sum(const array& a, const std::vector<int>& axes, bool keepdims = false,
           StreamOrDevice s = {});
 array sum(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
 
 array prod(const array& a, bool keepdims, StreamOrDevice s = {});
-inline array prod(const array& a, StreamOrDevice s = {}) { return prod(a, false, s); }
+inline array prod(const array& a, StreamOrDevice s = {}) {
+  return prod(a, false, s);
+}
 array prod(const array& a, const std::vector<int>& axes, bool keepdims = false,
            StreamOrDevice s = {});
 array prod(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
 
 array max(const array& a, bool keepdims, StreamOrDevice s = {});
-inline array max(const array& a, StreamOrDevice s = {}) { return max(a, false, s); }
+inline array max(const array& a, StreamOrDevice s = {}) {
+  return max(a, false, s);
+}
 array max(const array& a, const std::vector<int>& axes, bool keepdims = false,
           StreamOrDevice s = {});
 array max(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
 
 array min(const array& a, bool keepdims, StreamOrDevice s = {});
-inline array min(const array& a, StreamOrDevice s = {}) { return min(a, false, s); }
+inline array min(const array& a, StreamOrDevice s = {}) {
+  return min(a, false, s);
+}
 array min(const array& a, const std::vector<int>& axes, bool keepdims = false,
           StreamOrDevice s = {});
 array min(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
 
 array mean(const array& a, bool keepdims, StreamOrDevice s = {});
-inline array mean(const array& a, StreamOrDevice s = {}) { return mean(a, false, s); }
+inline array mean(const array& a, StreamOrDevice s = {}) {
+  return mean(a, false, s);
+}
 array mean(const array& a, const std::vector<int>& axes, bool keepdims = false,
            StreamOrDevice s = {});
 array mean(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
 
 /** Variance with ddof degrees of freedom removed from the count. */
 array var(const array& a, bool keepdims, int ddof = 0, StreamOrDevice s = {});
-inline array var(const array& a, StreamOrDevice s = {}) { return var(a, false, 0, s); }
+inline array var(const array& a, StreamOrDevice s = {}) {
+  return var(a, false, 0, s);
+}
 array var(const array& a, const std::vector<int>& axes, bool keepdims = false, int ddof = 0,
           StreamOrDevice s = {});
 array var(const array& a, int axis, bool keepdims = false, int ddof = 0, StreamOrDevice s = {});
 
 array std(const array& a, bool keepdims, int ddof = 0, StreamOrDevice s = {});
-inline array std(const array& a, StreamOrDevice s = {}) { return std(a, false, 0, s); }
+inline array std(const array& a, StreamOrDevice s = {}) {
+  return std(a, false, 0, s);
+}
 array std(const array& a, const std::vector<int>& axes, bool keepdims = false, int ddof = 0,
           StreamOrDevice s = {});
 array std(const array& a, int axis, bool keepdims = false, int ddof = 0, StreamOrDevice s = {});
 
 array median(const array& a, bool keepdims, StreamOrDevice s = {});
-inline array median(const array& a, StreamOrDevice s = {}) { return median(a, false, s); }
+inline array median(const array& a, StreamOrDevice s = {}) {
+  return median(a, false, s);
+}
 array median(const array& a, const std::vector<int>& axes, bool keepdims = false,
              StreamOrDevice s = {});
 array median(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
 
 /** log(sum(exp(a))) computed stably. */
 array logsumexp(const array& a, bool keepdims, StreamOrDevice s = {});
-inline array logsumexp(const array& a, StreamOrDevice s = {}) { return logsumexp(a, false, s); }
+inline array logsumexp(const array& a, StreamOrDevice s = {}) {
+  return logsumexp(a, false, s);
+}
 array logsumexp(const array& a, const std::vector<int>& axes, bool keepdims = false,
                 StreamOrDevice s = {});
 array logsumexp(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
@@ -518,10 +558,14 @@ array count_nonzero(const array& a, const std::vector<int>& axes, bool keepdims 
 
 /** Index (uint32) of the first smallest / largest element. */
 array argmin(const array& a, bool keepdims, StreamOrDevice s = {});
-inline array argmin(const array& a, StreamOrDevice s = {}) { return argmin(a, false, s); }
+inline array argmin(const array& a, StreamOrDevice s = {}) {
+  return argmin(a, false, s);
+}
 array argmin(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
 array argmax(const array& a, bool keepdims, StreamOrDevice s = {});
-inline array argmax(const array& a, StreamOrDevice s = {}) { return argmax(a, false, s); }
+inline array argmax(const array& a, StreamOrDevice s = {}) {
+  return argmax(a, false, s);
+}
 array argmax(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
 
 /** Softmax over the axes (all axes by default). precise accumulates half types in float32. */

@@ -41,6 +41,8 @@ ShapeElem checked_dim(const char* op, int64_t value) {
   return static_cast<ShapeElem>(value);
 }
 
-std::string shape_str(const Shape& shape) { return fmt::format("({})", fmt::join(shape, ",")); }
+std::string shape_str(const Shape& shape) {
+  return fmt::format("({})", fmt::join(shape, ","));
+}
 
 }  // namespace mlxcpp::detail

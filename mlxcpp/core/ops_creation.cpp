@@ -17,8 +17,10 @@ array arange(double start, double stop, double step, Dtype dtype, StreamOrDevice
   }
   if (std::isnan(start) || std::isnan(stop) || std::isnan(step) || std::isinf(start) ||
       std::isinf(stop)) {
-    invalid("arange", "Cannot compute the length; expected finite start and stop, got {}, {} "
-            "(step {}).", start, stop, step);
+    invalid("arange",
+            "Cannot compute the length; expected finite start and stop, got {}, {} "
+            "(step {}).",
+            start, stop, step);
   }
   if (step == 0) {
     invalid("arange", "step must be nonzero.");
@@ -43,8 +45,12 @@ array arange(double start, double stop, Dtype dtype, StreamOrDevice s) {
 array arange(double start, double stop, StreamOrDevice s) {
   return arange(start, stop, 1.0, float32, s);
 }
-array arange(double stop, Dtype dtype, StreamOrDevice s) { return arange(0.0, stop, 1.0, dtype, s); }
-array arange(double stop, StreamOrDevice s) { return arange(0.0, stop, 1.0, float32, s); }
+array arange(double stop, Dtype dtype, StreamOrDevice s) {
+  return arange(0.0, stop, 1.0, dtype, s);
+}
+array arange(double stop, StreamOrDevice s) {
+  return arange(0.0, stop, 1.0, float32, s);
+}
 array arange(int start, int stop, int step, StreamOrDevice s) {
   return arange(static_cast<double>(start), static_cast<double>(stop), static_cast<double>(step),
                 int32, s);
@@ -52,7 +58,9 @@ array arange(int start, int stop, int step, StreamOrDevice s) {
 array arange(int start, int stop, StreamOrDevice s) {
   return arange(static_cast<double>(start), static_cast<double>(stop), 1.0, int32, s);
 }
-array arange(int stop, StreamOrDevice s) { return arange(0.0, static_cast<double>(stop), 1.0, int32, s); }
+array arange(int stop, StreamOrDevice s) {
+  return arange(0.0, static_cast<double>(stop), 1.0, int32, s);
+}
 
 array linspace(double start, double stop, int num, bool endpoint, Dtype dtype, StreamOrDevice s) {
   if (num < 0) {
@@ -146,14 +154,18 @@ array full_like(const array& a, array vals, StreamOrDevice s) {
 array zeros(const Shape& shape, Dtype dtype, StreamOrDevice s) {
   return full(shape, array(0, dtype), s);
 }
-array zeros_like(const array& a, StreamOrDevice s) { return zeros_like(a, a.dtype(), s); }
+array zeros_like(const array& a, StreamOrDevice s) {
+  return zeros_like(a, a.dtype(), s);
+}
 array zeros_like(const array& a, Dtype dtype, StreamOrDevice s) {
   return full(a.shape(), array(0, dtype), s);
 }
 array ones(const Shape& shape, Dtype dtype, StreamOrDevice s) {
   return full(shape, array(1, dtype), s);
 }
-array ones_like(const array& a, StreamOrDevice s) { return ones_like(a, a.dtype(), s); }
+array ones_like(const array& a, StreamOrDevice s) {
+  return ones_like(a, a.dtype(), s);
+}
 array ones_like(const array& a, Dtype dtype, StreamOrDevice s) {
   return full(a.shape(), array(1, dtype), s);
 }
@@ -169,7 +181,9 @@ array eye(int n, int m, int k, Dtype dtype, StreamOrDevice s) {
   return astype(equal(diff, array(static_cast<int64_t>(k)), s), dtype, s);
 }
 
-array identity(int n, Dtype dtype, StreamOrDevice s) { return eye(n, n, 0, dtype, s); }
+array identity(int n, Dtype dtype, StreamOrDevice s) {
+  return eye(n, n, 0, dtype, s);
+}
 
 array tri(int n, int m, int k, Dtype type, StreamOrDevice s) {
   if (n < 0 || m < 0) {

@@ -23,8 +23,7 @@ array unary_same(const array& a, StreamOrDevice s, Args... args) {
 template <typename P, typename... Args>
 array unary_float(const array& a, StreamOrDevice s, Args... args) {
   const Dtype dtype = at_least_float(a.dtype());
-  return array(a.shape(), dtype, std::make_shared<P>(to_stream(s), args...),
-               {astype(a, dtype, s)});
+  return array(a.shape(), dtype, std::make_shared<P>(to_stream(s), args...), {astype(a, dtype, s)});
 }
 
 void reject_complex(const char* op, const array& a) {
@@ -64,7 +63,9 @@ array abs(const array& a, StreamOrDevice s) {
   return a.dtype() == complex64 ? astype(out, float32, s) : out;
 }
 
-array positive(const array& a, StreamOrDevice) { return a; }
+array positive(const array& a, StreamOrDevice) {
+  return a;
+}
 
 array negative(const array& a, StreamOrDevice s) {
   if (a.dtype() == bool_) {
@@ -73,9 +74,13 @@ array negative(const array& a, StreamOrDevice s) {
   return unary_same<Negative>(a, s);
 }
 
-array operator-(const array& a) { return negative(a); }
+array operator-(const array& a) {
+  return negative(a);
+}
 
-array sign(const array& a, StreamOrDevice s) { return unary_same<Sign>(a, s); }
+array sign(const array& a, StreamOrDevice s) {
+  return unary_same<Sign>(a, s);
+}
 
 array floor(const array& a, StreamOrDevice s) {
   reject_complex("floor", a);
@@ -109,39 +114,77 @@ array round(const array& a, int decimals, StreamOrDevice s) {
   return astype(multiply(result, array(1.0f / scale, dtype), s), a.dtype(), s);
 }
 
-array sqrt(const array& a, StreamOrDevice s) { return unary_float<Sqrt>(a, s); }
-array rsqrt(const array& a, StreamOrDevice s) { return unary_float<Rsqrt>(a, s); }
-array square(const array& a, StreamOrDevice s) { return unary_same<Square>(a, s); }
+array sqrt(const array& a, StreamOrDevice s) {
+  return unary_float<Sqrt>(a, s);
+}
+array rsqrt(const array& a, StreamOrDevice s) {
+  return unary_float<Rsqrt>(a, s);
+}
+array square(const array& a, StreamOrDevice s) {
+  return unary_same<Square>(a, s);
+}
 
 array reciprocal(const array& a, StreamOrDevice s) {
   const Dtype dtype = at_least_float(a.dtype());
   return divide(array(1.0f, dtype), a, s);
 }
 
-array exp(const array& a, StreamOrDevice s) { return unary_float<Exp>(a, s); }
+array exp(const array& a, StreamOrDevice s) {
+  return unary_float<Exp>(a, s);
+}
 array expm1(const array& a, StreamOrDevice s) {
   reject_complex("expm1", a);
   return unary_float<Expm1>(a, s);
 }
-array log(const array& a, StreamOrDevice s) { return unary_float<Log>(a, s, Log::e); }
-array log2(const array& a, StreamOrDevice s) { return unary_float<Log>(a, s, Log::two); }
-array log10(const array& a, StreamOrDevice s) { return unary_float<Log>(a, s, Log::ten); }
+array log(const array& a, StreamOrDevice s) {
+  return unary_float<Log>(a, s, Log::e);
+}
+array log2(const array& a, StreamOrDevice s) {
+  return unary_float<Log>(a, s, Log::two);
+}
+array log10(const array& a, StreamOrDevice s) {
+  return unary_float<Log>(a, s, Log::ten);
+}
 array log1p(const array& a, StreamOrDevice s) {
   reject_complex("log1p", a);
   return unary_float<Log1p>(a, s);
 }
-array sin(const array& a, StreamOrDevice s) { return unary_float<Sin>(a, s); }
-array cos(const array& a, StreamOrDevice s) { return unary_float<Cos>(a, s); }
-array tan(const array& a, StreamOrDevice s) { return unary_float<Tan>(a, s); }
-array arcsin(const array& a, StreamOrDevice s) { return unary_float<ArcSin>(a, s); }
-array arccos(const array& a, StreamOrDevice s) { return unary_float<ArcCos>(a, s); }
-array arctan(const array& a, StreamOrDevice s) { return unary_float<ArcTan>(a, s); }
-array sinh(const array& a, StreamOrDevice s) { return unary_float<Sinh>(a, s); }
-array cosh(const array& a, StreamOrDevice s) { return unary_float<Cosh>(a, s); }
-array tanh(const array& a, StreamOrDevice s) { return unary_float<Tanh>(a, s); }
-array arcsinh(const array& a, StreamOrDevice s) { return unary_float<ArcSinh>(a, s); }
-array arccosh(const array& a, StreamOrDevice s) { return unary_float<ArcCosh>(a, s); }
-array arctanh(const array& a, StreamOrDevice s) { return unary_float<ArcTanh>(a, s); }
+array sin(const array& a, StreamOrDevice s) {
+  return unary_float<Sin>(a, s);
+}
+array cos(const array& a, StreamOrDevice s) {
+  return unary_float<Cos>(a, s);
+}
+array tan(const array& a, StreamOrDevice s) {
+  return unary_float<Tan>(a, s);
+}
+array arcsin(const array& a, StreamOrDevice s) {
+  return unary_float<ArcSin>(a, s);
+}
+array arccos(const array& a, StreamOrDevice s) {
+  return unary_float<ArcCos>(a, s);
+}
+array arctan(const array& a, StreamOrDevice s) {
+  return unary_float<ArcTan>(a, s);
+}
+array sinh(const array& a, StreamOrDevice s) {
+  return unary_float<Sinh>(a, s);
+}
+array cosh(const array& a, StreamOrDevice s) {
+  return unary_float<Cosh>(a, s);
+}
+array tanh(const array& a, StreamOrDevice s) {
+  return unary_float<Tanh>(a, s);
+}
+array arcsinh(const array& a, StreamOrDevice s) {
+  return unary_float<ArcSinh>(a, s);
+}
+array arccosh(const array& a, StreamOrDevice s) {
+  return unary_float<ArcCosh>(a, s);
+}
+array arctanh(const array& a, StreamOrDevice s) {
+  return unary_float<ArcTanh>(a, s);
+}
 array erf(const array& a, StreamOrDevice s) {
   reject_complex("erf", a);
   return unary_float<Erf>(a, s);
@@ -163,8 +206,7 @@ array radians(const array& a, StreamOrDevice s) {
 }
 
 array logical_not(const array& a, StreamOrDevice s) {
-  return array(a.shape(), bool_, std::make_shared<LogicalNot>(to_stream(s)),
-               {astype(a, bool_, s)});
+  return array(a.shape(), bool_, std::make_shared<LogicalNot>(to_stream(s)), {astype(a, bool_, s)});
 }
 
 array bitwise_invert(const array& a, StreamOrDevice s) {
@@ -177,7 +219,9 @@ array bitwise_invert(const array& a, StreamOrDevice s) {
   return unary_same<BitwiseInvert>(a, s);
 }
 
-array operator~(const array& a) { return bitwise_invert(a); }
+array operator~(const array& a) {
+  return bitwise_invert(a);
+}
 
 namespace {
 bool has_no_special_values(const array& a) {
@@ -264,7 +308,9 @@ array conjugate(const array& a, StreamOrDevice s) {
 
 // ------------------------------------------------------------------ binary
 
-array add(const array& a, const array& b, StreamOrDevice s) { return arithmetic<Add>(a, b, s); }
+array add(const array& a, const array& b, StreamOrDevice s) {
+  return arithmetic<Add>(a, b, s);
+}
 array subtract(const array& a, const array& b, StreamOrDevice s) {
   return arithmetic<Subtract>(a, b, s);
 }
@@ -304,7 +350,9 @@ std::vector<array> divmod(const array& a, const array& b, StreamOrDevice s) {
                             std::make_shared<DivMod>(to_stream(s)), inputs);
 }
 
-array power(const array& a, const array& b, StreamOrDevice s) { return arithmetic<Power>(a, b, s); }
+array power(const array& a, const array& b, StreamOrDevice s) {
+  return arithmetic<Power>(a, b, s);
+}
 array maximum(const array& a, const array& b, StreamOrDevice s) {
   return arithmetic<Maximum>(a, b, s);
 }
@@ -328,11 +376,15 @@ array arctan2(const array& a, const array& b, StreamOrDevice s) {
   return binary<ArcTan2>(a, b, dtype, dtype, s);
 }
 
-array equal(const array& a, const array& b, StreamOrDevice s) { return comparison<Equal>(a, b, s); }
+array equal(const array& a, const array& b, StreamOrDevice s) {
+  return comparison<Equal>(a, b, s);
+}
 array not_equal(const array& a, const array& b, StreamOrDevice s) {
   return comparison<NotEqual>(a, b, s);
 }
-array less(const array& a, const array& b, StreamOrDevice s) { return comparison<Less>(a, b, s); }
+array less(const array& a, const array& b, StreamOrDevice s) {
+  return comparison<Less>(a, b, s);
+}
 array less_equal(const array& a, const array& b, StreamOrDevice s) {
   return comparison<LessEqual>(a, b, s);
 }
@@ -357,8 +409,8 @@ namespace {
 array bitwise(const array& a, const array& b, BitwiseBinary::Op op, const char* name, Dtype dtype,
               StreamOrDevice s) {
   if (!(issubdtype(dtype, integer) || dtype == bool_)) {
-    invalid(name, "Only allowed on integer or boolean types; got {} and {}.",
-            dtype_name(a.dtype()), dtype_name(b.dtype()));
+    invalid(name, "Only allowed on integer or boolean types; got {} and {}.", dtype_name(a.dtype()),
+            dtype_name(b.dtype()));
   }
   return binary<BitwiseBinary>(a, b, dtype, dtype, s, op);
 }
@@ -445,19 +497,47 @@ array clip(const array& a, const std::optional<array>& a_min, const std::optiona
 
 // --------------------------------------------------------------- operators
 
-array operator+(const array& a, const array& b) { return add(a, b); }
-array operator-(const array& a, const array& b) { return subtract(a, b); }
-array operator*(const array& a, const array& b) { return multiply(a, b); }
-array operator/(const array& a, const array& b) { return divide(a, b); }
-array operator/(double a, const array& b) { return divide(array(a), b); }
-array operator/(const array& a, double b) { return divide(a, array(b)); }
-array operator%(const array& a, const array& b) { return remainder(a, b); }
-array operator&&(const array& a, const array& b) { return logical_and(a, b); }
-array operator||(const array& a, const array& b) { return logical_or(a, b); }
-array operator&(const array& a, const array& b) { return bitwise_and(a, b); }
-array operator|(const array& a, const array& b) { return bitwise_or(a, b); }
-array operator^(const array& a, const array& b) { return bitwise_xor(a, b); }
-array operator<<(const array& a, const array& b) { return left_shift(a, b); }
-array operator>>(const array& a, const array& b) { return right_shift(a, b); }
+array operator+(const array& a, const array& b) {
+  return add(a, b);
+}
+array operator-(const array& a, const array& b) {
+  return subtract(a, b);
+}
+array operator*(const array& a, const array& b) {
+  return multiply(a, b);
+}
+array operator/(const array& a, const array& b) {
+  return divide(a, b);
+}
+array operator/(double a, const array& b) {
+  return divide(array(a), b);
+}
+array operator/(const array& a, double b) {
+  return divide(a, array(b));
+}
+array operator%(const array& a, const array& b) {
+  return remainder(a, b);
+}
+array operator&&(const array& a, const array& b) {
+  return logical_and(a, b);
+}
+array operator||(const array& a, const array& b) {
+  return logical_or(a, b);
+}
+array operator&(const array& a, const array& b) {
+  return bitwise_and(a, b);
+}
+array operator|(const array& a, const array& b) {
+  return bitwise_or(a, b);
+}
+array operator^(const array& a, const array& b) {
+  return bitwise_xor(a, b);
+}
+array operator<<(const array& a, const array& b) {
+  return left_shift(a, b);
+}
+array operator>>(const array& a, const array& b) {
+  return right_shift(a, b);
+}
 
 }  // namespace mlxcpp

@@ -16,9 +16,9 @@ using detail::invalid;
 namespace {
 
 struct ReduceShape {
-  Shape shape;             // with 1 at reduced axes (keepdims)
-  std::vector<int> axes;   // sorted and normalized
-  bool noop;               // every reduced axis already has size 1
+  Shape shape;            // with 1 at reduced axes (keepdims)
+  std::vector<int> axes;  // sorted and normalized
+  bool noop;              // every reduced axis already has size 1
 };
 
 // `without_identity` names reductions (max, min) that are undefined over an empty axis.
@@ -42,9 +42,9 @@ array reduce(const char* op, const array& a, const std::vector<int>& axes, bool 
              Reduce::ReduceType type, Dtype out_type, StreamOrDevice s,
              bool without_identity = false) {
   auto r = reduce_shape(op, axes, a.shape(), without_identity);
-  array out = r.noop ? astype(a, out_type, s)
-                     : array(r.shape, out_type,
-                             std::make_shared<Reduce>(to_stream(s), type, r.axes), {a});
+  array out =
+      r.noop ? astype(a, out_type, s)
+             : array(r.shape, out_type, std::make_shared<Reduce>(to_stream(s), type, r.axes), {a});
   return keepdims ? out : squeeze(out, r.axes, s);
 }
 
@@ -153,8 +153,7 @@ array mean(const array& a, int axis, bool keepdims, StreamOrDevice s) {
 array var(const array& a, bool keepdims, int ddof, StreamOrDevice s) {
   return var(a, all_axes_of(a), keepdims, ddof, s);
 }
-array var(const array& a, const std::vector<int>& axes, bool keepdims, int ddof,
-          StreamOrDevice s) {
+array var(const array& a, const std::vector<int>& axes, bool keepdims, int ddof, StreamOrDevice s) {
   detail::normalize_reduce_axes("var", axes, static_cast<int>(a.ndim()));
   Dtype dtype = at_least_float(a.dtype());
   auto mu = mean(a, axes, true, s);
@@ -180,8 +179,7 @@ array var(const array& a, int axis, bool keepdims, int ddof, StreamOrDevice s) {
 array std(const array& a, bool keepdims, int ddof, StreamOrDevice s) {
   return std(a, all_axes_of(a), keepdims, ddof, s);
 }
-array std(const array& a, const std::vector<int>& axes, bool keepdims, int ddof,
-          StreamOrDevice s) {
+array std(const array& a, const std::vector<int>& axes, bool keepdims, int ddof, StreamOrDevice s) {
   return sqrt(var(a, axes, keepdims, ddof, s), s);
 }
 array std(const array& a, int axis, bool keepdims, int ddof, StreamOrDevice s) {
@@ -289,8 +287,7 @@ array count_nonzero(const array& a, bool keepdims, StreamOrDevice s) {
 array count_nonzero(const array& a, int axis, bool keepdims, StreamOrDevice s) {
   return count_nonzero(a, std::vector<int>{axis}, keepdims, s);
 }
-array count_nonzero(const array& a, const std::vector<int>& axes, bool keepdims,
-                    StreamOrDevice s) {
+array count_nonzero(const array& a, const std::vector<int>& axes, bool keepdims, StreamOrDevice s) {
   auto nz = astype(not_equal(a, array(0, a.dtype()), s), int32, s);
   return sum(nz, axes, keepdims, s);
 }
@@ -409,8 +406,7 @@ array cummin(const array& a, bool reverse, bool inclusive, StreamOrDevice s) {
 }
 array logcumsumexp(const array& a, int axis, bool reverse, bool inclusive, StreamOrDevice s) {
   if (!issubdtype(a.dtype(), floating)) {
-    invalid("logcumsumexp", "Expected a real floating point dtype; got {}.",
-            dtype_name(a.dtype()));
+    invalid("logcumsumexp", "Expected a real floating point dtype; got {}.", dtype_name(a.dtype()));
   }
   return scan("logcumsumexp", a, axis, reverse, inclusive, Scan::LogAddExp, a.dtype(), s);
 }

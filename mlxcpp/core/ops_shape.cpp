@@ -15,38 +15,45 @@ namespace mlxcpp {
 using detail::invalid;
 using detail::shape_str;
 
-Shape Reshape::output_shape(const array& a, Shape shape) {
+namespace {
+
+// `shape` with its one -1 entry (if any) resolved so that it holds `total`
+// elements; every other entry must be non-negative and the product must match.
+Shape infer_shape(const char* op, Shape shape, int64_t total) {
   int infer = -1;
   __int128 known = 1;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
       if (infer >= 0) {
-        invalid("reshape", "Can only infer one dimension; got shape {}.", shape_str(shape));
+        invalid(op, "Can only infer one dimension; got shape {}.", shape_str(shape));
       }
       infer = static_cast<int>(i);
     } else if (shape[i] < 0) {
-      invalid("reshape", "Dimensions must be non-negative or -1; got shape {}.",
-              shape_str(shape));
+      invalid(op, "Dimensions must be non-negative or -1; got shape {}.", shape_str(shape));
     } else {
       known *= shape[i];
-      if (known > static_cast<__int128>(a.size()) && a.size() > 0) {
-        known = static_cast<__int128>(a.size()) + 1;  // a mismatch; keep it from overflowing
+      if (known > total && total > 0) {
+        known = static_cast<__int128>(total) + 1;  // a mismatch; keep it from overflowing
       }
     }
   }
   if (infer >= 0) {
     if (known == 0) {
-      invalid("reshape", "Cannot infer the shape of an empty array; got shape {}.",
-              shape_str(shape));
+      invalid(op, "Cannot infer a dimension of an empty array; got shape {}.", shape_str(shape));
     }
-    shape[infer] = detail::checked_dim("reshape", static_cast<int64_t>(a.size() / known));
+    shape[infer] = detail::checked_dim(op, static_cast<int64_t>(total / known));
     known *= shape[infer];
   }
-  if (known != static_cast<__int128>(a.size())) {
-    invalid("reshape", "Cannot reshape an array of size {} into shape {}.", a.size(),
-            shape_str(shape));
+  if (known != total) {
+    invalid(op, "Cannot reshape {} elements into shape {}.", total, shape_str(shape));
   }
   return shape;
+}
+
+}  // namespace
+
+Shape Reshape::output_shape(const array& a, Shape shape) {
+  return infer_shape("reshape", std::move(shape), static_cast<int64_t>(a.size()));
 }
 
 array reshape(const array& a, Shape shape, StreamOrDevice s) {
@@ -65,36 +72,7 @@ array unflatten(const array& a, int axis, Shape shape, StreamOrDevice s) {
     invalid("unflatten", "The shape to unflatten to cannot be empty.");
   }
   const int ax = detail::normalize_axis("unflatten", axis, static_cast<int>(a.ndim()));
-  int infer = -1;
-  int64_t size = 1;
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (shape[i] == -1) {
-      if (infer >= 0) {
-        invalid("unflatten", "Can only infer one dimension; got shape {}.", shape_str(shape));
-      }
-      infer = static_cast<int>(i);
-    } else if (shape[i] < 0) {
-      invalid("unflatten", "Dimensions must be non-negative or -1; got shape {}.",
-              shape_str(shape));
-    } else {
-      size *= shape[i];
-      if (size > std::numeric_limits<ShapeElem>::max()) {
-        size = static_cast<int64_t>(std::numeric_limits<ShapeElem>::max()) + 1;
-      }
-    }
-  }
-  if (infer >= 0) {
-    if (size == 0) {
-      invalid("unflatten", "Cannot infer a dimension next to a zero-size one; got shape {}.",
-              shape_str(shape));
-    }
-    shape[infer] = static_cast<ShapeElem>(a.shape(ax) / size);
-    size *= shape[infer];
-  }
-  if (size != a.shape(ax)) {
-    invalid("unflatten", "Cannot unflatten axis {} of size {} into shape {}.", axis, a.shape(ax),
-            shape_str(shape));
-  }
+  shape = infer_shape("unflatten", std::move(shape), a.shape(ax));
   if (shape.size() == 1) {
     return a;
   }
@@ -142,8 +120,8 @@ namespace {
 
 array squeeze_impl(const array& a, std::vector<int> axes, StreamOrDevice s) {
   auto shape = Squeeze::output_shape(a, axes);
-  return array(std::move(shape), a.dtype(), std::make_shared<Squeeze>(to_stream(s), std::move(axes)),
-               {a});
+  return array(std::move(shape), a.dtype(),
+               std::make_shared<Squeeze>(to_stream(s), std::move(axes)), {a});
 }
 
 std::vector<int> squeeze_axes(const array& a, const std::vector<int>& axes) {
@@ -223,7 +201,9 @@ array flip(const array& a, const std::vector<int>& axes, StreamOrDevice s) {
   return slice(a, std::move(start), std::move(stop), std::move(strides), s);
 }
 
-array flip(const array& a, int axis, StreamOrDevice s) { return flip(a, std::vector<int>{axis}, s); }
+array flip(const array& a, int axis, StreamOrDevice s) {
+  return flip(a, std::vector<int>{axis}, s);
+}
 
 array flip(const array& a, StreamOrDevice s) {
   return flip(a, detail::all_axes(static_cast<int>(a.ndim())), s);
@@ -337,10 +317,10 @@ array slice(const array& a, Shape start, Shape stop, Shape strides, StreamOrDevi
   if (!negative && out_shape == a.shape()) {
     return a;
   }
-  return array(out_shape, a.dtype(),
-               std::make_shared<Slice>(to_stream(s), std::move(start), std::move(stop),
-                                       std::move(strides)),
-               {a});
+  return array(
+      out_shape, a.dtype(),
+      std::make_shared<Slice>(to_stream(s), std::move(start), std::move(stop), std::move(strides)),
+      {a});
 }
 
 array slice(const array& a, Shape start, Shape stop, StreamOrDevice s) {
@@ -377,8 +357,8 @@ array slice_update(const array& src, const array& update, Shape start, Shape sto
   return slice_update(src, update, std::move(start), std::move(stop), Shape(src.ndim(), 1), s);
 }
 
-array slice_update(const array& src, const array& update, const array& start,
-                   std::vector<int> axes, StreamOrDevice s) {
+array slice_update(const array& src, const array& update, const array& start, std::vector<int> axes,
+                   StreamOrDevice s) {
   check_dynamic_slice_args("slice_update", src, start, axes);
   if (update.ndim() > src.ndim()) {
     invalid("slice_update", "The update has more dimensions ({}) than the array ({}).",
@@ -406,14 +386,14 @@ array slice_update(const array& src, const array& update, const array& start,
                {src, upd, start});
 }
 
-#define MLXCPP_SLICE_UPDATE_REDUCE(FN, MODE)                                                   \
-  array FN(const array& src, const array& update, Shape start, Shape stop, Shape strides,      \
-           StreamOrDevice s) {                                                                 \
-    return slice_update_impl(src, update, std::move(start), std::move(stop),                   \
-                             std::move(strides), SliceUpdate::MODE, s);                        \
-  }                                                                                            \
-  array FN(const array& src, const array& update, Shape start, Shape stop, StreamOrDevice s) { \
-    return FN(src, update, std::move(start), std::move(stop), Shape(src.ndim(), 1), s);        \
+#define MLXCPP_SLICE_UPDATE_REDUCE(FN, MODE)                                                     \
+  array FN(const array& src, const array& update, Shape start, Shape stop, Shape strides,        \
+           StreamOrDevice s) {                                                                   \
+    return slice_update_impl(src, update, std::move(start), std::move(stop), std::move(strides), \
+                             SliceUpdate::MODE, s);                                              \
+  }                                                                                              \
+  array FN(const array& src, const array& update, Shape start, Shape stop, StreamOrDevice s) {   \
+    return FN(src, update, std::move(start), std::move(stop), Shape(src.ndim(), 1), s);          \
   }
 MLXCPP_SLICE_UPDATE_REDUCE(slice_update_add, Sum)
 MLXCPP_SLICE_UPDATE_REDUCE(slice_update_prod, Prod)
@@ -493,7 +473,9 @@ std::vector<array> unstack(const array& a, int axis, StreamOrDevice s) {
   return out;
 }
 
-std::vector<array> unstack(const array& a, StreamOrDevice s) { return unstack(a, 0, s); }
+std::vector<array> unstack(const array& a, StreamOrDevice s) {
+  return unstack(a, 0, s);
+}
 
 array concatenate(std::vector<array> arrays, int axis, StreamOrDevice s) {
   if (arrays.empty()) {
@@ -507,9 +489,8 @@ array concatenate(std::vector<array> arrays, int axis, StreamOrDevice s) {
   int64_t total = 0;
   for (const auto& a : arrays) {
     if (a.ndim() != shape.size()) {
-      invalid("concatenate",
-              "All arrays must have the same number of dimensions; got {} and {}.", shape.size(),
-              a.ndim());
+      invalid("concatenate", "All arrays must have the same number of dimensions; got {} and {}.",
+              shape.size(), a.ndim());
     }
     for (size_t i = 0; i < a.ndim(); ++i) {
       if (static_cast<int>(i) != ax && a.shape(static_cast<int>(i)) != shape[i]) {
@@ -556,7 +537,9 @@ array stack(const std::vector<array>& arrays, int axis, StreamOrDevice s) {
   return concatenate(std::move(expanded), ax, s);
 }
 
-array stack(const std::vector<array>& arrays, StreamOrDevice s) { return stack(arrays, 0, s); }
+array stack(const std::vector<array>& arrays, StreamOrDevice s) {
+  return stack(arrays, 0, s);
+}
 
 array repeat(const array& arr, int repeats, int axis, StreamOrDevice s) {
   const int ax = detail::normalize_axis("repeat", axis, static_cast<int>(arr.ndim()));
@@ -628,8 +611,8 @@ array transpose(const array& a, std::vector<int> axes, StreamOrDevice s) {
   for (int i = 0; i < ndim; ++i) {
     shape[i] = a.shape(axes[i]);
   }
-  return array(std::move(shape), a.dtype(), std::make_shared<Transpose>(to_stream(s), std::move(axes)),
-               {a});
+  return array(std::move(shape), a.dtype(),
+               std::make_shared<Transpose>(to_stream(s), std::move(axes)), {a});
 }
 
 array transpose(const array& a, StreamOrDevice s) {
@@ -704,8 +687,8 @@ array edge_pad(const array& a, const std::vector<int>& axes, const Shape& low, c
 }
 
 // reflect mirrors around the edge value (period 2(n-1)); symmetric repeats it (period 2n).
-array reflect_pad(const array& a, const std::vector<int>& axes, const Shape& low,
-                  const Shape& high, const Shape& out_shape, bool symmetric, StreamOrDevice s) {
+array reflect_pad(const array& a, const std::vector<int>& axes, const Shape& low, const Shape& high,
+                  const Shape& out_shape, bool symmetric, StreamOrDevice s) {
   array padded = zeros(out_shape, a.dtype(), s);
   Shape starts(a.ndim(), 0);
   Shape stops = a.shape();
@@ -801,8 +784,8 @@ array pad(const array& a, const std::vector<int>& axes_in, const Shape& low_pad_
           mode);
 }
 
-array pad(const array& a, const std::vector<std::pair<int, int>>& pad_width,
-          const array& pad_value, const std::string& mode, StreamOrDevice s) {
+array pad(const array& a, const std::vector<std::pair<int, int>>& pad_width, const array& pad_value,
+          const std::string& mode, StreamOrDevice s) {
   if (pad_width.size() != a.ndim()) {
     invalid("pad", "Expected one (low, high) pair per dimension ({}); got {}.", a.ndim(),
             pad_width.size());
@@ -823,8 +806,8 @@ array pad(const array& a, const std::pair<int, int>& pad_width, const array& pad
 
 array pad(const array& a, int pad_width, const array& pad_value, const std::string& mode,
           StreamOrDevice s) {
-  return pad(a, std::vector<std::pair<int, int>>(a.ndim(), {pad_width, pad_width}), pad_value,
-             mode, s);
+  return pad(a, std::vector<std::pair<int, int>>(a.ndim(), {pad_width, pad_width}), pad_value, mode,
+             s);
 }
 
 // --------------------------------------------------------------- broadcast
@@ -868,8 +851,8 @@ std::vector<array> broadcast_arrays(const std::vector<array>& inputs, StreamOrDe
     if (in.shape() == shape) {
       outputs.push_back(in);
     } else {
-      outputs.push_back(array(shape, in.dtype(), std::make_shared<Broadcast>(to_stream(s), shape),
-                              {in}));
+      outputs.push_back(
+          array(shape, in.dtype(), std::make_shared<Broadcast>(to_stream(s), shape), {in}));
     }
   }
   return outputs;
@@ -969,7 +952,8 @@ array diagonal(const array& a, int offset, int axis1, int axis2, StreamOrDevice 
   }
   shape.push_back(static_cast<ShapeElem>(len));
   strides.push_back(row_strides[ax1] + row_strides[ax2]);
-  const size_t start = len == 0 ? 0 : static_cast<size_t>(off1 * row_strides[ax1] + off2 * row_strides[ax2]);
+  const size_t start =
+      len == 0 ? 0 : static_cast<size_t>(off1 * row_strides[ax1] + off2 * row_strides[ax2]);
   return as_strided(a, std::move(shape), std::move(strides), start, s);
 }
 
@@ -984,8 +968,8 @@ array diag(const array& a, int k, StreamOrDevice s) {
   const int n = detail::checked_dim("diag", n64);
   const int pad_len = n - static_cast<int>(a.size());
   // Row i of the result holds a[i] at column i + k (k >= 0); column j holds a[j] at row j - k.
-  array values = pad(a, std::vector<int>{0}, Shape{0}, Shape{pad_len}, array(0, a.dtype()),
-                     "constant", s);
+  array values =
+      pad(a, std::vector<int>{0}, Shape{0}, Shape{pad_len}, array(0, a.dtype()), "constant", s);
   values = k >= 0 ? expand_dims(values, 1, s) : expand_dims(values, 0, s);
   array mask = eye(n, n, k, bool_, s);
   return where(mask, values, array(0, a.dtype()), s);
@@ -1002,7 +986,9 @@ array trace(const array& a, int offset, int axis1, int axis2, StreamOrDevice s) 
   return trace(a, offset, axis1, axis2, a.dtype(), s);
 }
 
-array trace(const array& a, StreamOrDevice s) { return trace(a, 0, 0, 1, a.dtype(), s); }
+array trace(const array& a, StreamOrDevice s) {
+  return trace(a, 0, 0, 1, a.dtype(), s);
+}
 
 // ------------------------------------------------------------------- misc
 
@@ -1063,8 +1049,10 @@ array view(const array& a, const Dtype& dtype, StreamOrDevice s) {
   const auto obytes = size_of(dtype);
   if (ibytes != obytes) {
     if (a.ndim() == 0) {
-      invalid("view", "Changing the type of a scalar is only allowed between types of the same "
-              "size; got {} and {}.", dtype_name(a.dtype()), dtype_name(dtype));
+      invalid("view",
+              "Changing the type of a scalar is only allowed between types of the same "
+              "size; got {} and {}.",
+              dtype_name(a.dtype()), dtype_name(dtype));
     }
     if (ibytes < obytes) {
       if (shape.back() % (obytes / ibytes) != 0) {

@@ -17,17 +17,16 @@ const P* same_type(const Primitive& self, const Primitive& other) {
 }
 }  // namespace
 
-#define MLXCPP_EQUIVALENT(NAME, EXPR)                             \
-  bool NAME::is_equivalent(const Primitive& other_) const {       \
-    const auto* other = same_type<NAME>(*this, other_);           \
-    return other != nullptr && (EXPR);                            \
+#define MLXCPP_EQUIVALENT(NAME, EXPR)                       \
+  bool NAME::is_equivalent(const Primitive& other_) const { \
+    const auto* other = same_type<NAME>(*this, other_);     \
+    return other != nullptr && (EXPR);                      \
   }
 
 MLXCPP_EQUIVALENT(Log, base_ == other->base_)
 MLXCPP_EQUIVALENT(Equal, equal_nan_ == other->equal_nan_)
 MLXCPP_EQUIVALENT(BitwiseBinary, op_ == other->op_)
-MLXCPP_EQUIVALENT(Arange,
-                  start_ == other->start_ && stop_ == other->stop_ && step_ == other->step_)
+MLXCPP_EQUIVALENT(Arange, start_ == other->start_ && stop_ == other->stop_ && step_ == other->step_)
 MLXCPP_EQUIVALENT(AsType, dtype_ == other->dtype_)
 MLXCPP_EQUIVALENT(AsStrided, shape_ == other->shape_ && strides_ == other->strides_ &&
                                  offset_ == other->offset_)
@@ -45,10 +44,9 @@ MLXCPP_EQUIVALENT(Transpose, axes_ == other->axes_)
 MLXCPP_EQUIVALENT(View, dtype_ == other->dtype_)
 MLXCPP_EQUIVALENT(Slice, start_indices_ == other->start_indices_ &&
                              end_indices_ == other->end_indices_ && strides_ == other->strides_)
-MLXCPP_EQUIVALENT(SliceUpdate, reduce_type_ == other->reduce_type_ &&
-                                   start_indices_ == other->start_indices_ &&
-                                   end_indices_ == other->end_indices_ &&
-                                   strides_ == other->strides_)
+MLXCPP_EQUIVALENT(SliceUpdate,
+                  reduce_type_ == other->reduce_type_ && start_indices_ == other->start_indices_ &&
+                      end_indices_ == other->end_indices_ && strides_ == other->strides_)
 MLXCPP_EQUIVALENT(DynamicSlice, axes_ == other->axes_ && slice_size_ == other->slice_size_)
 MLXCPP_EQUIVALENT(DynamicSliceUpdate, axes_ == other->axes_)
 MLXCPP_EQUIVALENT(Reduce, reduce_type_ == other->reduce_type_ && axes_ == other->axes_)

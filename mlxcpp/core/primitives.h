@@ -11,20 +11,20 @@
 namespace mlxcpp {
 
 // A stateless primitive with one output: its shape is its first input's.
-#define MLXCPP_SIMPLE_PRIMITIVE(NAME)                                                \
-  class NAME : public UnaryPrimitive {                                               \
-   public:                                                                           \
-    explicit NAME(Stream stream) : UnaryPrimitive(stream) {}                         \
-    using UnaryPrimitive::eval_cpu;                                                  \
-    using UnaryPrimitive::eval_gpu;                                                  \
-    void eval_cpu(const std::vector<array>& inputs, array& out) override;            \
-    const char* name() const override { return #NAME; }                              \
-    bool is_equivalent(const Primitive& other) const override {                      \
-      return typeid(other) == typeid(*this);                                         \
-    }                                                                                \
-    std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {    \
-      return {inputs[0].shape()};                                                    \
-    }                                                                                \
+#define MLXCPP_SIMPLE_PRIMITIVE(NAME)                                             \
+  class NAME : public UnaryPrimitive {                                            \
+   public:                                                                        \
+    explicit NAME(Stream stream) : UnaryPrimitive(stream) {}                      \
+    using UnaryPrimitive::eval_cpu;                                               \
+    using UnaryPrimitive::eval_gpu;                                               \
+    void eval_cpu(const std::vector<array>& inputs, array& out) override;         \
+    const char* name() const override { return #NAME; }                           \
+    bool is_equivalent(const Primitive& other) const override {                   \
+      return typeid(other) == typeid(*this);                                      \
+    }                                                                             \
+    std::vector<Shape> output_shapes(const std::vector<array>& inputs) override { \
+      return {inputs[0].shape()};                                                 \
+    }                                                                             \
   };
 
 // Unary elementwise (backend/cpu/unary.cpp).
@@ -95,7 +95,9 @@ MLXCPP_SIMPLE_PRIMITIVE(Full)
   using UnaryPrimitive::eval_cpu;                                       \
   using UnaryPrimitive::eval_gpu;                                       \
   void eval_cpu(const std::vector<array>& inputs, array& out) override; \
-  const char* name() const override { return #NAME; }                  \
+  const char* name() const override {                                   \
+    return #NAME;                                                       \
+  }                                                                     \
   bool is_equivalent(const Primitive& other) const override;
 
 class Log : public UnaryPrimitive {

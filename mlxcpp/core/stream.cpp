@@ -77,7 +77,9 @@ Stream new_stream(Device d) {
   return s;
 }
 
-Stream new_thread_unsafe_stream(Device d) { return new_stream(d); }
+Stream new_thread_unsafe_stream(Device d) {
+  return new_stream(d);
+}
 
 ThreadLocalStream new_thread_local_stream(Device d) {
   check_device(d, "new_thread_local_stream");
@@ -101,11 +103,17 @@ std::vector<Stream> get_streams() {
   return list.streams;
 }
 
-void synchronize() { synchronize(default_stream(default_device())); }
+void synchronize() {
+  synchronize(default_stream(default_device()));
+}
 
-void synchronize(Stream s) { scheduler::wait_for(s); }
+void synchronize(Stream s) {
+  scheduler::wait_for(s);
+}
 
-void synchronize(ThreadLocalStream tls) { synchronize(stream_from_thread_local_stream(tls)); }
+void synchronize(ThreadLocalStream tls) {
+  synchronize(stream_from_thread_local_stream(tls));
+}
 
 void clear_streams() {
   thread_default(Device::cpu).reset();

@@ -10,7 +10,9 @@
 
 namespace mlxcpp {
 
-Stream to_stream(StreamOrDevice s) { return to_stream(std::move(s), default_device()); }
+Stream to_stream(StreamOrDevice s) {
+  return to_stream(std::move(s), default_device());
+}
 
 Stream to_stream(StreamOrDevice s, Device default_) {
   if (std::holds_alternative<std::monostate>(s)) {
@@ -74,14 +76,14 @@ finfo::finfo(Dtype dtype_) : dtype(dtype_) {
       bits = 16;
       max = 65504.0;
       min = -max;
-      eps = 0.0009765625;  // 2^-10
+      eps = 0.0009765625;                 // 2^-10
       smallest_normal = 6.103515625e-05;  // 2^-14
       break;
     case Dtype::Val::bfloat16:
       bits = 16;
       max = 3.3895313892515355e+38;  // (2 - 2^-7) * 2^127
       min = -max;
-      eps = 0.0078125;  // 2^-7
+      eps = 0.0078125;                           // 2^-7
       smallest_normal = 1.1754943508222875e-38;  // 2^-126
       break;
     default:
@@ -273,7 +275,9 @@ std::ostream& operator<<(std::ostream& os, const Stream& s) {
   return os << "Stream(" << s.device << ", " << s.index << ")";
 }
 
-std::ostream& operator<<(std::ostream& os, const Dtype& d) { return os << dtype_name(d); }
+std::ostream& operator<<(std::ostream& os, const Dtype& d) {
+  return os << dtype_name(d);
+}
 
 std::ostream& operator<<(std::ostream& os, const Dtype::Kind& k) {
   switch (k) {
@@ -359,7 +363,11 @@ std::ostream& print_vector(std::ostream& os, const V& v) {
 }
 }  // namespace
 
-std::ostream& operator<<(std::ostream& os, const Shape& v) { return print_vector(os, v); }
-std::ostream& operator<<(std::ostream& os, const Strides& v) { return print_vector(os, v); }
+std::ostream& operator<<(std::ostream& os, const Shape& v) {
+  return print_vector(os, v);
+}
+std::ostream& operator<<(std::ostream& os, const Strides& v) {
+  return print_vector(os, v);
+}
 
 }  // namespace mlxcpp

@@ -93,6 +93,8 @@ inline std::ostream& operator<<(std::ostream& os, const bfloat16_t& v) {
   return os << static_cast<float>(v);
 }
 
-inline bool is_power_of_2(int n) { return ((n & (n - 1)) == 0) && n != 0; }
+inline bool is_power_of_2(int n) {
+  return ((n & (n - 1)) == 0) && n != 0;
+}
 
 }  // namespace mlxcpp

@@ -72,7 +72,9 @@ class HeaderParser {
   }
 
  private:
-  [[noreturn]] void fail(const std::string& what) const { throw FormatError(file_, base_ + pos_, what); }
+  [[noreturn]] void fail(const std::string& what) const {
+    throw FormatError(file_, base_ + pos_, what);
+  }
 
   char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
 
@@ -271,8 +273,8 @@ array load(std::shared_ptr<io::Reader> in, StreamOrDevice) {
   }
   const int major = static_cast<unsigned char>(pre[magic_len]);
   if (major < 1 || major > 3) {
-    throw FormatError(file, magic_len, "Unsupported npy version " + std::to_string(major) +
-                                           "; expected 1, 2 or 3.");
+    throw FormatError(file, magic_len,
+                      "Unsupported npy version " + std::to_string(major) + "; expected 1, 2 or 3.");
   }
   size_t header_len = 0;
   size_t header_start = 0;
@@ -311,8 +313,8 @@ array load(std::shared_ptr<io::Reader> in, StreamOrDevice) {
   const uint64_t nbytes = count * h.dtype.size();
   if (nbytes > file_size - data_start) {
     throw FormatError(file, data_start,
-                      "The data is truncated; expected " + std::to_string(nbytes) +
-                          " bytes, got " + std::to_string(file_size - data_start) + ".");
+                      "The data is truncated; expected " + std::to_string(nbytes) + " bytes, got " +
+                          std::to_string(file_size - data_start) + ".");
   }
   Shape storage_shape = h.shape;
   if (h.fortran_order) {
@@ -349,7 +351,8 @@ void save(std::shared_ptr<io::Writer> out, array a) {
   }
   a = contiguous(a);
   a.eval();
-  std::string header = "{'descr': '" + dtype_descr(a.dtype()) + "', 'fortran_order': False, 'shape': (";
+  std::string header =
+      "{'descr': '" + dtype_descr(a.dtype()) + "', 'fortran_order': False, 'shape': (";
   for (auto d : a.shape()) {
     header += std::to_string(d) + ", ";
   }

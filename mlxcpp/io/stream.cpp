@@ -14,7 +14,9 @@
 namespace mlxcpp::io {
 
 namespace {
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
 size_t resolve_seek(size_t pos, size_t size, int64_t off, std::ios_base::seekdir way,
                     const std::string& label) {
@@ -32,7 +34,8 @@ size_t resolve_seek(size_t pos, size_t size, int64_t off, std::ios_base::seekdir
 }
 }  // namespace
 
-FileReader::FileReader(std::string path) : fd_(::open(path.c_str(), O_RDONLY)), path_(std::move(path)) {}
+FileReader::FileReader(std::string path)
+    : fd_(::open(path.c_str(), O_RDONLY)), path_(std::move(path)) {}
 
 FileReader::~FileReader() {
   if (fd_ >= 0) {
@@ -72,8 +75,8 @@ void FileReader::read(char* data, size_t n, size_t offset) {
     }
     if (r == 0) {
       throw IoError("[" + path_ + "] Unexpected end of file; expected " + std::to_string(n) +
-                    " bytes at offset " + std::to_string(offset) + ", got " +
-                    std::to_string(done) + ".");
+                    " bytes at offset " + std::to_string(offset) + ", got " + std::to_string(done) +
+                    ".");
     }
     done += static_cast<size_t>(r);
   }

@@ -25,7 +25,7 @@ TEST(Binary, BroadcastingShapes) {
 
 TEST(Binary, StridedOperands) {
   auto m = reshape(astype(arange(12), float32), {3, 4});
-  auto t = transpose(m);  // (4, 3)
+  auto t = transpose(m);                      // (4, 3)
   auto s = slice(m, {0, 0}, {3, 4}, {1, 2});  // (3, 2)
   expect_values<float>(t - transpose(m), {4, 3}, float32, std::vector<float>(12, 0.0f));
   expect_values<float>(s * s, {3, 2}, float32, {0, 4, 16, 36, 64, 100});
@@ -91,8 +91,7 @@ TEST(Binary, FixtureUint8ArithmeticWraps) {
   EXPECT_TRUE(array_equal(subtract(a, b), load(fixture("core/ops/u8_sub.npy"))).item<bool>());
   EXPECT_TRUE(array_equal(add(a, b), load(fixture("core/ops/u8_add.npy"))).item<bool>());
   EXPECT_TRUE(array_equal(multiply(a, b), load(fixture("core/ops/u8_mul.npy"))).item<bool>());
-  EXPECT_TRUE(
-      array_equal(floor_divide(a, b), load(fixture("core/ops/u8_fdiv.npy"))).item<bool>());
+  EXPECT_TRUE(array_equal(floor_divide(a, b), load(fixture("core/ops/u8_fdiv.npy"))).item<bool>());
   EXPECT_EQ(subtract(a, b).dtype(), uint8);
 }
 
@@ -162,8 +161,7 @@ TEST(Binary, LogicalOps) {
   expect_values<bool>(logical_or(a, b), {4}, bool_, {true, true, true, false});
   expect_values<bool>(logical_xor(a, b), {4}, bool_, {false, true, true, false});
   expect_values<bool>(a && b, {4}, bool_, {true, false, false, false});
-  expect_values<bool>(logical_and(array({2, 0}), array({1.5f, 1.0f})), {2}, bool_,
-                      {true, false});
+  expect_values<bool>(logical_and(array({2, 0}), array({1.5f, 1.0f})), {2}, bool_, {true, false});
 }
 
 TEST(Binary, WhereAndClip) {
@@ -183,7 +181,8 @@ TEST(Binary, IscloseAllcloseArrayEqual) {
   auto a = array({1.0f, INFINITY, -INFINITY, NAN, 1.0f});
   auto b = array({1.0f + 1e-6f, INFINITY, INFINITY, NAN, 1.1f});
   expect_values<bool>(isclose(a, b), {5}, bool_, {true, true, false, false, false});
-  expect_values<bool>(isclose(a, b, 1e-5, 1e-8, true), {5}, bool_, {true, true, false, true, false});
+  expect_values<bool>(isclose(a, b, 1e-5, 1e-8, true), {5}, bool_,
+                      {true, true, false, true, false});
   EXPECT_TRUE(allclose(array({1.0f, 2.0f}), array({1.0f, 2.000001f})).item<bool>());
   EXPECT_FALSE(allclose(array({1.0f}), array({1.1f})).item<bool>());
   EXPECT_TRUE(array_equal(arange(3), array({0.0f, 1.0f, 2.0f})).item<bool>());

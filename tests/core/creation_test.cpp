@@ -121,7 +121,8 @@ TEST(Creation, AstypeBetweenEveryPairOfTypes) {
       auto v = values<double>(x);
       const bool bool_involved = from == bool_ || to == bool_;
       for (size_t i = 0; i < v.size(); ++i) {
-        const double expect = bool_involved ? (i > 0 ? 1.0 : 0.0) : static_cast<double>(i < 4 ? i : 100);
+        const double expect =
+            bool_involved ? (i > 0 ? 1.0 : 0.0) : static_cast<double>(i < 4 ? i : 100);
         EXPECT_EQ(v[i], expect) << dtype_name(from) << " -> " << dtype_name(to) << " at " << i;
       }
     }

@@ -66,8 +66,8 @@ TEST(EveryDtype, BinaryArithmetic) {
       if (t == bool_ && !o.on_bool) {
         continue;
       }
-      if (t == complex64 && (std::string(o.name) == "floor_divide" ||
-                             std::string(o.name) == "remainder")) {
+      if (t == complex64 &&
+          (std::string(o.name) == "floor_divide" || std::string(o.name) == "remainder")) {
         EXPECT_THROW(o.op(make_array(small_a, {8}, t), make_array(small_b, {8}, t)),
                      std::invalid_argument);
         continue;
@@ -88,7 +88,8 @@ TEST(EveryDtype, BinaryArithmetic) {
         } else if (t == bool_ || std::string(o.name) != "divide") {
           EXPECT_EQ(y.dtype(), t) << o.name;
         }
-        const double tol = (t == bfloat16 || t == float16) ? 0.01 * std::fabs(ref) : 1e-6 * std::fabs(ref);
+        const double tol =
+            (t == bfloat16 || t == float16) ? 0.01 * std::fabs(ref) : 1e-6 * std::fabs(ref);
         if (std::isinf(ref)) {
           EXPECT_EQ(got[i], ref) << o.name << " " << dtype_name(t) << " at " << i;
         } else {

@@ -21,16 +21,21 @@ std::string invalid_message(F f) {
 
 TEST(Errors, MessagesNameTheOpAndWhatWasExpected) {
   auto m = reshape(arange(6), {2, 3});
-  EXPECT_EQ(invalid_message([&] { reshape(m, {4, 2}); }),
-            "[reshape] Cannot reshape an array of size 6 into shape (4,2).");
+  EXPECT_EQ(invalid_message([&] {
+              reshape(m, {4, 2});
+            }),
+            "[reshape] Cannot reshape 6 elements into shape (4,2).");
   EXPECT_EQ(invalid_message([&] { sum(m, 2); }),
             "[sum] Invalid axis 2 for an array with 2 dimensions; expected an axis in [-2, 2).");
   EXPECT_EQ(invalid_message([&] { transpose(m, {0}); }),
             "[transpose] Expected 2 axes for an array with 2 dimensions; got 1.");
-  EXPECT_EQ(invalid_message([&] { broadcast_to(m, {3, 3}); }),
+  EXPECT_EQ(invalid_message([&] {
+              broadcast_to(m, {3, 3});
+            }),
             "[broadcast_to] Cannot broadcast an array of shape (2,3) into shape (3,3).");
-  EXPECT_EQ(invalid_message([&] { m + arange(4); }).rfind("[broadcast_shapes] Shapes (2,3) and (4)", 0),
-            0u);
+  EXPECT_EQ(
+      invalid_message([&] { m + arange(4); }).rfind("[broadcast_shapes] Shapes (2,3) and (4)", 0),
+      0u);
   EXPECT_EQ(invalid_message([&] { floor(array(complex64_t(1, 0))); }),
             "[floor] Not supported for complex64.");
 }

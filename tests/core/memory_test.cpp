@@ -99,7 +99,9 @@ TEST(Memory, ImpossibleSizesThrowInsteadOfAborting) {
   EXPECT_THROW(allocator::malloc(size_t(1) << 63), MemoryLimitError);
 }
 
-TEST(Memory, WiredLimitIsAcceptedOnCpu) { EXPECT_EQ(set_wired_limit(1 << 20), 0u); }
+TEST(Memory, WiredLimitIsAcceptedOnCpu) {
+  EXPECT_EQ(set_wired_limit(1 << 20), 0u);
+}
 
 }  // namespace
 }  // namespace mlxcpp::test

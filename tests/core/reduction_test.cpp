@@ -59,8 +59,8 @@ std::vector<ReduceCase> reduce_cases() {
 
 TEST(Reduce, EveryAxisSetAgainstNaiveReference) {
   const Shape shape{3, 4, 5, 2};
-  std::vector<std::vector<int>> axis_sets = {{0},    {1},       {2},       {3},    {-1},
-                                             {0, 1}, {1, 2},    {0, 2},    {1, 3}, {0, 3},
+  std::vector<std::vector<int>> axis_sets = {{0},    {1},       {2},       {3},         {-1},
+                                             {0, 1}, {1, 2},    {0, 2},    {1, 3},      {0, 3},
                                              {2, 3}, {0, 1, 2}, {0, 2, 3}, {0, 1, 2, 3}};
   for (const auto& c : reduce_cases()) {
     for (Dtype t : {float32, float64, int32, int64, float16}) {

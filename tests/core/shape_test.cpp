@@ -7,8 +7,7 @@ namespace {
 
 TEST(Shape, Reshape) {
   auto a = arange(12);
-  expect_values<int>(reshape(a, {3, -1}), {3, 4}, int32,
-                     {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11});
+  expect_values<int>(reshape(a, {3, -1}), {3, 4}, int32, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11});
   EXPECT_EQ(reshape(a, {2, 2, 3}).shape(), (Shape{2, 2, 3}));
   EXPECT_EQ(reshape(array(5), {1, 1}).shape(), (Shape{1, 1}));
   EXPECT_EQ(reshape(zeros({0, 4}), {4, 0}).shape(), (Shape{4, 0}));
@@ -20,8 +19,8 @@ TEST(Shape, Reshape) {
   // ... also for a transposed array whose merged axes stay contiguous ...
   auto t = transpose(reshape(arange(24), {2, 3, 4}), {1, 0, 2});  // (3, 2, 4)
   auto r = reshape(t, {3, 8});
-  expect_values<int>(r, {3, 8}, int32,
-                     {0, 1, 2, 3, 12, 13, 14, 15, 4, 5, 6, 7, 16, 17, 18, 19, 8, 9, 10, 11, 20, 21, 22, 23});
+  expect_values<int>(r, {3, 8}, int32, {0,  1,  2,  3,  12, 13, 14, 15, 4,  5,  6,  7,
+                                        16, 17, 18, 19, 8,  9,  10, 11, 20, 21, 22, 23});
   // ... and a copy when not.
   auto c = reshape(transpose(reshape(arange(6), {2, 3})), {6});
   expect_values<int>(c, {6}, int32, {0, 3, 1, 4, 2, 5});
@@ -178,9 +177,9 @@ TEST(Shape, PadModes) {
                      {7, 0, 1, 7, 7, 2, 3, 7});
   expect_values<int>(pad(m, 1, array(0), "edge"), {4, 4}, int32,
                      {0, 0, 1, 1, 0, 0, 1, 1, 2, 2, 3, 3, 2, 2, 3, 3});
-  expect_values<float>(pad(transpose(astype(m, float32)), 1, array(0.5f)), {4, 4}, float32,
-                       {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0, 2, 0.5f, 0.5f, 1, 3, 0.5f, 0.5f, 0.5f,
-                        0.5f, 0.5f});
+  expect_values<float>(
+      pad(transpose(astype(m, float32)), 1, array(0.5f)), {4, 4}, float32,
+      {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0, 2, 0.5f, 0.5f, 1, 3, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f});
   EXPECT_THROW(pad(a, -1), std::invalid_argument);
   EXPECT_THROW(pad(a, 1, array(0), "wrap"), std::invalid_argument);
   EXPECT_THROW(pad(m, {{1, 1}}), std::invalid_argument);
@@ -262,8 +261,7 @@ TEST(Shape, AsStridedChecksBounds) {
   EXPECT_THROW(as_strided(a, {3}, {-2}, 3), std::invalid_argument);
   EXPECT_THROW(as_strided(a, {2}, {1}, 9), std::invalid_argument);
   EXPECT_THROW(as_strided(a, {2, 2}, {1}, 0), std::invalid_argument);
-  EXPECT_THROW(as_strided(a, {2}, {std::numeric_limits<int64_t>::max()}, 0),
-               std::invalid_argument);
+  EXPECT_THROW(as_strided(a, {2}, {std::numeric_limits<int64_t>::max()}, 0), std::invalid_argument);
   // On a transposed input the strides count the row-major elements.
   auto t = transpose(reshape(arange(4), {2, 2}));  // [[0,2],[1,3]]
   expect_values<int>(as_strided(t, {2}, {3}, 0), {2}, int32, {0, 3});

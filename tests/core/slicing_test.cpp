@@ -46,18 +46,22 @@ TEST(Slice, Flip) {
 
 TEST(SliceUpdate, StaticRanges) {
   auto a = zeros({5}, int32);
-  expect_values<int>(slice_update(a, array({7, 8}), Shape{1}, Shape{3}), {5}, int32, {0, 7, 8, 0, 0});
-  expect_values<int>(slice_update(a, array(9), {0}, Shape{5}, Shape{2}), {5}, int32, {9, 0, 9, 0, 9});
-  expect_values<int>(slice_update(a, array({1, 2}), {4}, Shape{0}, Shape{-3}), {5}, int32, {0, 2, 0, 0, 1});
+  expect_values<int>(slice_update(a, array({7, 8}), Shape{1}, Shape{3}), {5}, int32,
+                     {0, 7, 8, 0, 0});
+  expect_values<int>(slice_update(a, array(9), {0}, Shape{5}, Shape{2}), {5}, int32,
+                     {9, 0, 9, 0, 9});
+  expect_values<int>(slice_update(a, array({1, 2}), {4}, Shape{0}, Shape{-3}), {5}, int32,
+                     {0, 2, 0, 0, 1});
   auto m = zeros({3, 3}, float32);
   auto u = reshape(array({1.0f, 2.0f, 3.0f, 4.0f}), {2, 2});
   expect_values<float>(slice_update(m, transpose(u), Shape{1, 1}, Shape{3, 3}), {3, 3}, float32,
                        {0, 0, 0, 0, 1, 3, 0, 2, 4});
   // The update is cast to the array's dtype and broadcast.
-  expect_values<int>(slice_update(zeros({2, 2}, int32), array(2.7f), Shape{0, 0}, Shape{2, 1}), {2, 2},
-                     int32, {2, 0, 2, 0});
+  expect_values<int>(slice_update(zeros({2, 2}, int32), array(2.7f), Shape{0, 0}, Shape{2, 1}),
+                     {2, 2}, int32, {2, 0, 2, 0});
   // A full-array update returns the (cast, broadcast) update.
-  expect_values<int>(slice_update(zeros({2}, int32), array(5), Shape{0}, Shape{2}), {2}, int32, {5, 5});
+  expect_values<int>(slice_update(zeros({2}, int32), array(5), Shape{0}, Shape{2}), {2}, int32,
+                     {5, 5});
   // The source is not modified.
   auto src = arange(4);
   auto upd = slice_update(src, array(100), Shape{0}, Shape{1});
@@ -110,8 +114,8 @@ TEST(DynamicSlice, ArrayStarts) {
 
 TEST(DynamicSliceUpdate, ArrayStarts) {
   auto m = zeros({3, 4}, int32);
-  expect_values<int>(slice_update(m, reshape(array({1, 2}), {1, 2}), array({2, 1}), {0, 1}),
-                     {3, 4}, int32, {0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 0});
+  expect_values<int>(slice_update(m, reshape(array({1, 2}), {1, 2}), array({2, 1}), {0, 1}), {3, 4},
+                     int32, {0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 0});
   // An update with fewer dimensions covers the leading axes along the given axis only.
   expect_values<int>(slice_update(m, array({5, 6, 7, 8}), array({1}), {0}), {3, 4}, int32,
                      {0, 0, 0, 0, 5, 6, 7, 8, 0, 0, 0, 0});

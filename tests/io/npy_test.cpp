@@ -15,8 +15,9 @@ namespace fs = std::filesystem;
 class Npy : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("mlxcpp_npy_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("mlxcpp_npy_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -24,8 +25,8 @@ class Npy : public ::testing::Test {
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
   // Write a hand-made npy file: header dict text and raw data.
-  std::string write_raw(const std::string& name, const std::string& header,
-                        const std::string& data, int version = 1) {
+  std::string write_raw(const std::string& name, const std::string& header, const std::string& data,
+                        int version = 1) {
     std::string h = header;
     const size_t prefix = version == 1 ? 10 : 12;
     while ((prefix + h.size() + 1) % 64 != 0) {
@@ -118,28 +119,44 @@ TEST_F(Npy, MalformedFilesGiveFormatErrors) {
   std::ofstream(path("magic.npy")) << "PK\x03\x04 not numpy at all";
   expect_format_error(path("magic.npy"), "magic");
   const std::string ok_data(8, '\0');
-  expect_format_error(write_raw("obj.npy", "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", ok_data),
-                      "Object arrays");
-  expect_format_error(write_raw("str.npy", "{'descr': '<U4', 'fortran_order': False, 'shape': (1,), }", ok_data),
-                      "Unsupported dtype");
-  expect_format_error(write_raw("rec.npy", "{'descr': [('a', '<i4')], 'fortran_order': False, 'shape': (1,), }", ok_data),
-                      "Structured");
-  expect_format_error(write_raw("trunc.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", ok_data),
-                      "truncated");
-  expect_format_error(write_raw("neg.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", ok_data),
-                      "non-negative");
-  expect_format_error(write_raw("huge.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999,), }", ok_data),
-                      "2^31");
-  expect_format_error(write_raw("dup.npy", "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", ok_data),
-                      "twice");
-  expect_format_error(write_raw("key.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}", ok_data),
-                      "Unexpected header key");
-  expect_format_error(write_raw("missing.npy", "{'descr': '<f4', 'shape': (1,), }", ok_data), "lacks");
-  expect_format_error(write_raw("order.npy", "{'descr': '<f4', 'fortran_order': Maybe, 'shape': (1,), }", ok_data),
-                      "True or False");
+  expect_format_error(
+      write_raw("obj.npy", "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", ok_data),
+      "Object arrays");
+  expect_format_error(
+      write_raw("str.npy", "{'descr': '<U4', 'fortran_order': False, 'shape': (1,), }", ok_data),
+      "Unsupported dtype");
+  expect_format_error(
+      write_raw("rec.npy", "{'descr': [('a', '<i4')], 'fortran_order': False, 'shape': (1,), }",
+                ok_data),
+      "Structured");
+  expect_format_error(
+      write_raw("trunc.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", ok_data),
+      "truncated");
+  expect_format_error(
+      write_raw("neg.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", ok_data),
+      "non-negative");
+  expect_format_error(
+      write_raw("huge.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999,), }",
+                ok_data),
+      "2^31");
+  expect_format_error(
+      write_raw("dup.npy",
+                "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (1,), }",
+                ok_data),
+      "twice");
+  expect_format_error(
+      write_raw("key.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}",
+                ok_data),
+      "Unexpected header key");
+  expect_format_error(write_raw("missing.npy", "{'descr': '<f4', 'shape': (1,), }", ok_data),
+                      "lacks");
+  expect_format_error(
+      write_raw("order.npy", "{'descr': '<f4', 'fortran_order': Maybe, 'shape': (1,), }", ok_data),
+      "True or False");
   expect_format_error(write_raw("unterminated.npy", "{'descr': '<f4", ok_data), "Unterminated");
   expect_format_error(write_raw("overflow.npy",
-                                "{'descr': '<f8', 'fortran_order': False, 'shape': (2147483647, 2147483647, 2147483647), }",
+                                "{'descr': '<f8', 'fortran_order': False, 'shape': (2147483647, "
+                                "2147483647, 2147483647), }",
                                 ok_data),
                       "too large");
   // A header length that points past the end of the file.

@@ -19,8 +19,9 @@ void register_info(CLI::App& app, Action& action) {
       fmt::print("build type:   {}\n", info.build_type);
       fmt::print("compiler:     {}\n", info.compiler);
       fmt::print("ISA compiled: {}\n", fmt::join(info.isa_compiled, ", "));
-      fmt::print("ISA CPU:      {}\n",
-                 info.isa_cpu.empty() ? std::string("(none detected)") : fmt::format("{}", fmt::join(info.isa_cpu, ", ")));
+      fmt::print("ISA CPU:      {}\n", info.isa_cpu.empty()
+                                           ? std::string("(none detected)")
+                                           : fmt::format("{}", fmt::join(info.isa_cpu, ", ")));
       fmt::print("BLAS:         {}\n", info.blas);
       fmt::print("threads:      {}\n", info.threads);
       fmt::print("cpu:          {}\n", std::get<std::string>(dev.at("device_name")));

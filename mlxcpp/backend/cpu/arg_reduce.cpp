@@ -19,7 +19,8 @@ void ArgReduce::eval_cpu(const std::vector<array>& inputs, array& out) {
     using T = MLXCPP_TAG_TYPE(tag);
     using C = std::conditional_t<is_half_v<T>, float, T>;
     const T* src = in.data<T>();
-    cpu::parallel_for(l.outer * l.inner, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(l.n, 1)),
+    cpu::parallel_for(l.outer * l.inner,
+                      std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(l.n, 1)),
                       [&](int64_t b, int64_t e) {
                         for (int64_t t = b; t < e; ++t) {
                           const int64_t o = t / l.inner;

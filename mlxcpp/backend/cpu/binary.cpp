@@ -73,30 +73,6 @@ struct DivideOp {
   }
 };
 
-// The remainder has the sign of the divisor.
-struct RemainderOp {
-  template <typename T>
-  static constexpr bool supports = is_real_t<T>;
-  template <typename T>
-  T operator()(T x, T y) const {
-    if constexpr (std::is_integral_v<T>) {
-      T r = cpu::int_rem(x, y);
-      if constexpr (std::is_signed_v<T>) {
-        if (r != 0 && ((r < 0) != (y < 0))) {
-          r = cpu::wrap_add(r, y);
-        }
-      }
-      return r;
-    } else {
-      T r = std::fmod(x, y);
-      if (r != 0 && ((r < 0) != (y < 0))) {
-        r += y;
-      }
-      return r;
-    }
-  }
-};
-
 struct PowerOp {
   template <typename T>
   static constexpr bool supports = true;
@@ -216,14 +192,14 @@ struct NotEqualOp {
   }
 };
 
-#define MLXCPP_ORDER_OP(NAME, OP)                 \
-  struct NAME {                                   \
-    template <typename T>                         \
-    static constexpr bool supports = true;        \
-    template <typename T>                         \
-    bool operator()(T x, T y) const {             \
-      return x OP y;                              \
-    }                                             \
+#define MLXCPP_ORDER_OP(NAME, OP)          \
+  struct NAME {                            \
+    template <typename T>                  \
+    static constexpr bool supports = true; \
+    template <typename T>                  \
+    bool operator()(T x, T y) const {      \
+      return x OP y;                       \
+    }                                      \
   };
 MLXCPP_ORDER_OP(LessOp, <)
 MLXCPP_ORDER_OP(LessEqualOp, <=)
@@ -351,7 +327,9 @@ void binary_op(const char* name, const std::vector<array>& inputs, array& out, O
 
 }  // namespace
 
-void Add::eval_cpu(const std::vector<array>& in, array& out) { binary_op<AddOp>("add", in, out); }
+void Add::eval_cpu(const std::vector<array>& in, array& out) {
+  binary_op<AddOp>("add", in, out);
+}
 void Subtract::eval_cpu(const std::vector<array>& in, array& out) {
   binary_op<SubtractOp>("subtract", in, out);
 }
@@ -362,7 +340,8 @@ void Divide::eval_cpu(const std::vector<array>& in, array& out) {
   binary_op<DivideOp>("divide", in, out);
 }
 void Remainder::eval_cpu(const std::vector<array>& in, array& out) {
-  binary_op<RemainderOp>("remainder", in, out);
+  // The remainder has the sign of the divisor, as divmod's.
+  binary_op<DivModRemainderOp>("remainder", in, out);
 }
 void Power::eval_cpu(const std::vector<array>& in, array& out) {
   binary_op<PowerOp>("power", in, out);

@@ -157,8 +157,7 @@ void copy_raw(const void* src, Dtype src_dtype, const Strides& src_strides, cons
     // Same type: move raw words of the element size (fewer instantiations).
     auto by_size = [&](auto word_tag) {
       using W = MLXCPP_TAG_TYPE(word_tag);
-      copy_typed(static_cast<const W*>(src), src_strides, static_cast<W*>(dst), dst_strides,
-                 shape);
+      copy_typed(static_cast<const W*>(src), src_strides, static_cast<W*>(dst), dst_strides, shape);
     };
     switch (size_of(src_dtype)) {
       case 1:
@@ -197,8 +196,7 @@ void copy_strided(const array& src, void* dst, Dtype dst_dtype, const Strides& d
   if (src.size() == 0) {
     return;
   }
-  copy_raw(src.data<void>(), src.dtype(), src.strides(), src.shape(), dst, dst_dtype,
-           dst_strides);
+  copy_raw(src.data<void>(), src.dtype(), src.strides(), src.shape(), dst, dst_dtype, dst_strides);
 }
 
 void copy_to_row_major(const array& src, array& out) {
@@ -222,8 +220,8 @@ void allocate_like(const array& in, array& out) {
     if (in.is_donatable() && in.itemsize() == out.itemsize()) {
       out.copy_shared_buffer(in);
     } else {
-      out.set_data(allocator::malloc(in.data_size() * out.itemsize()), in.data_size(),
-                   in.strides(), in.flags());
+      out.set_data(allocator::malloc(in.data_size() * out.itemsize()), in.data_size(), in.strides(),
+                   in.flags());
     }
   } else {
     out.set_data(allocator::malloc(out.nbytes()));
@@ -236,9 +234,8 @@ void fill_bytes(void* dst, const void* value, size_t itemsize, size_t n) {
     W v;
     std::memcpy(&v, value, sizeof(W));
     W* d = static_cast<W*>(dst);
-    parallel_for(static_cast<int64_t>(n), elementwise_grain, [&](int64_t b, int64_t e) {
-      std::fill(d + b, d + e, v);
-    });
+    parallel_for(static_cast<int64_t>(n), elementwise_grain,
+                 [&](int64_t b, int64_t e) { std::fill(d + b, d + e, v); });
   };
   switch (itemsize) {
     case 1:

@@ -80,7 +80,8 @@ void dispatch_inexact_types(Dtype dtype, const char* op, F&& f) {
     case Dtype::Val::complex64:
       return f(TypeTag<complex64_t>{});
     default:
-      throw std::invalid_argument(std::string("[") + op + "] Expected a floating point dtype, got " +
+      throw std::invalid_argument(std::string("[") + op +
+                                  "] Expected a floating point dtype, got " +
                                   std::string(dtype_name(dtype)) + ".");
   }
 }

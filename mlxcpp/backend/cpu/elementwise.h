@@ -40,7 +40,8 @@ void unary_loop(const array& in, array& out, const Op& op) {
   const int64_t inner = c.shape.back();
   const int64_t si = c.strides[0].back();
   const int64_t so = c.strides[1].back();
-  parallel_for(num_rows(c.shape), std::max<int64_t>(1, elementwise_grain / std::max<int64_t>(inner, 1)),
+  parallel_for(num_rows(c.shape),
+               std::max<int64_t>(1, elementwise_grain / std::max<int64_t>(inner, 1)),
                [&](int64_t b, int64_t e) {
                  RowCursor<2> cur(c, b);
                  for (int64_t r = b; r < e; ++r) {
@@ -91,8 +92,8 @@ inline BinaryLayout binary_layout(const array& a, const array& b) {
 
 /** Set out's buffer for a binary op: the dense layout of the vector operand (donating
  *  a single-use input buffer of the right size) or row-major for the general case. */
-inline void allocate_binary_output(const array& a, const array& b, array& out,
-                                   BinaryLayout layout, bool allow_donation = true) {
+inline void allocate_binary_output(const array& a, const array& b, array& out, BinaryLayout layout,
+                                   bool allow_donation = true) {
   // A dense, single-use input keeps its layout and offset as the output's.
   auto donate = [&](const array& in) {
     return allow_donation && in.is_donatable() && in.itemsize() == out.itemsize();
@@ -182,7 +183,8 @@ void binary_loop(const array& a, const array& b, array& out, const Op& op,
   const int64_t sa = c.strides[0].back();
   const int64_t sb = c.strides[1].back();
   const int64_t so = c.strides[2].back();
-  parallel_for(num_rows(c.shape), std::max<int64_t>(1, elementwise_grain / std::max<int64_t>(inner, 1)),
+  parallel_for(num_rows(c.shape),
+               std::max<int64_t>(1, elementwise_grain / std::max<int64_t>(inner, 1)),
                [&](int64_t begin, int64_t end) {
                  RowCursor<3> cur(c, begin);
                  for (int64_t r = begin; r < end; ++r) {

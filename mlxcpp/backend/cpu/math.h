@@ -105,6 +105,30 @@ inline double erfinv_double(double a) {
   return x;
 }
 
+/** The identity of max: -inf where T has it, else its lowest value (complex: real part). */
+template <typename T>
+T max_identity() {
+  if constexpr (std::is_class_v<T> && !std::numeric_limits<T>::is_specialized) {
+    return T(-std::numeric_limits<float>::infinity());  // complex64_t
+  } else if constexpr (std::numeric_limits<T>::has_infinity) {
+    return -std::numeric_limits<T>::infinity();
+  } else {
+    return std::numeric_limits<T>::lowest();
+  }
+}
+
+/** The identity of min: +inf where T has it, else its largest value. */
+template <typename T>
+T min_identity() {
+  if constexpr (std::is_class_v<T> && !std::numeric_limits<T>::is_specialized) {
+    return T(std::numeric_limits<float>::infinity());  // complex64_t
+  } else if constexpr (std::numeric_limits<T>::has_infinity) {
+    return std::numeric_limits<T>::infinity();
+  } else {
+    return std::numeric_limits<T>::max();
+  }
+}
+
 template <typename T>
 using unsigned_of = std::make_unsigned_t<T>;
 

@@ -12,6 +12,7 @@
 
 #include "mlxcpp/backend/cpu/copy.h"
 #include "mlxcpp/backend/cpu/dispatch.h"
+#include "mlxcpp/backend/cpu/math.h"
 #include "mlxcpp/backend/cpu/strided.h"
 #include "mlxcpp/backend/cpu/threadpool.h"
 #include "mlxcpp/core/primitives.h"
@@ -49,7 +50,8 @@ struct ProdReducer {
     if constexpr (std::is_integral_v<Acc>) {
       using U = std::make_unsigned_t<Acc>;
       using W = std::conditional_t<(sizeof(U) < sizeof(unsigned)), unsigned, U>;
-      return static_cast<Acc>(static_cast<W>(static_cast<U>(a)) * static_cast<W>(static_cast<U>(b)));
+      return static_cast<Acc>(static_cast<W>(static_cast<U>(a)) *
+                              static_cast<W>(static_cast<U>(b)));
     } else {
       return a * b;
     }
@@ -61,18 +63,10 @@ template <typename T>
 constexpr bool has_nan_v = std::is_floating_point_v<T>;
 
 // Max and min propagate NaN.
-template <typename In, typename Out>
-struct MaxReducer {
+template <typename In, typename Out, bool is_max>
+struct ExtremumReducer {
   using Acc = acc_of<In>;
-  Acc init() const {
-    if constexpr (std::is_same_v<Acc, complex64_t>) {
-      return complex64_t(-std::numeric_limits<float>::infinity(), 0.0f);
-    } else if constexpr (std::numeric_limits<Acc>::has_infinity) {
-      return -std::numeric_limits<Acc>::infinity();
-    } else {
-      return std::numeric_limits<Acc>::lowest();
-    }
-  }
+  Acc init() const { return is_max ? cpu::max_identity<Acc>() : cpu::min_identity<Acc>(); }
   Acc load(In x) const { return static_cast<Acc>(x); }
   Acc step(Acc a, Acc b) const {
     if constexpr (has_nan_v<Acc>) {
@@ -83,37 +77,19 @@ struct MaxReducer {
         return b;
       }
     }
-    return b > a ? b : a;
+    if constexpr (is_max) {
+      return b > a ? b : a;
+    } else {
+      return b < a ? b : a;
+    }
   }
   Out finish(Acc a) const { return static_cast<Out>(a); }
 };
 
 template <typename In, typename Out>
-struct MinReducer {
-  using Acc = acc_of<In>;
-  Acc init() const {
-    if constexpr (std::is_same_v<Acc, complex64_t>) {
-      return complex64_t(std::numeric_limits<float>::infinity(), 0.0f);
-    } else if constexpr (std::numeric_limits<Acc>::has_infinity) {
-      return std::numeric_limits<Acc>::infinity();
-    } else {
-      return std::numeric_limits<Acc>::max();
-    }
-  }
-  Acc load(In x) const { return static_cast<Acc>(x); }
-  Acc step(Acc a, Acc b) const {
-    if constexpr (has_nan_v<Acc>) {
-      if (a != a) {
-        return a;
-      }
-      if (b != b) {
-        return b;
-      }
-    }
-    return b < a ? b : a;
-  }
-  Out finish(Acc a) const { return static_cast<Out>(a); }
-};
+using MaxReducer = ExtremumReducer<In, Out, true>;
+template <typename In, typename Out>
+using MinReducer = ExtremumReducer<In, Out, false>;
 
 template <typename In, typename Out>
 struct AndReducer {

@@ -27,27 +27,11 @@ U scan_init(Scan::ReduceType type) {
     case Scan::Prod:
       return U(1);
     case Scan::Max:
-      if constexpr (std::is_same_v<C, complex64_t>) {
-        return U(-std::numeric_limits<float>::infinity());
-      } else if constexpr (std::numeric_limits<C>::has_infinity) {
-        return U(-std::numeric_limits<C>::infinity());
-      } else {
-        return U(std::numeric_limits<C>::lowest());
-      }
+      return U(cpu::max_identity<C>());
     case Scan::Min:
-      if constexpr (std::is_same_v<C, complex64_t>) {
-        return U(std::numeric_limits<float>::infinity());
-      } else if constexpr (std::numeric_limits<C>::has_infinity) {
-        return U(std::numeric_limits<C>::infinity());
-      } else {
-        return U(std::numeric_limits<C>::max());
-      }
+      return U(cpu::min_identity<C>());
     case Scan::LogAddExp:
-      if constexpr (std::numeric_limits<C>::has_infinity) {
-        return U(-std::numeric_limits<C>::infinity());
-      } else {
-        return U(0);
-      }
+      return U(cpu::max_identity<C>());
   }
   return U(0);
 }
@@ -91,8 +75,7 @@ U scan_step(Scan::ReduceType type, U acc_u, U x_u) {
         }
         const C hi = acc > x ? acc : x;
         const C lo = acc > x ? x : acc;
-        if (lo == -std::numeric_limits<C>::infinity() ||
-            hi == std::numeric_limits<C>::infinity()) {
+        if (lo == -std::numeric_limits<C>::infinity() || hi == std::numeric_limits<C>::infinity()) {
           return static_cast<U>(hi);
         }
         return static_cast<U>(hi + std::log1p(std::exp(lo - hi)));

@@ -121,12 +121,11 @@ int64_t dynamic_offset(const array& starts_in, const std::vector<int>& axes, con
         start += n;
       }
       if (start < 0 || start > n - slice_shape[ax]) {
-        throw std::invalid_argument(std::string("[") + op + "] Start index " +
-                                    std::to_string(given) + " on axis " + std::to_string(ax) +
-                                    " does not fit a slice of size " +
-                                    std::to_string(slice_shape[ax]) + "; expected a start in [" +
-                                    std::to_string(-n) + ", " +
-                                    std::to_string(n - slice_shape[ax]) + "].");
+        throw std::invalid_argument(
+            std::string("[") + op + "] Start index " + std::to_string(given) + " on axis " +
+            std::to_string(ax) + " does not fit a slice of size " +
+            std::to_string(slice_shape[ax]) + "; expected a start in [" + std::to_string(-n) +
+            ", " + std::to_string(n - slice_shape[ax]) + "].");
       }
       offset += start * strides[ax];
     }

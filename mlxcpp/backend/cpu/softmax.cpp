@@ -14,8 +14,12 @@ namespace mlxcpp {
 
 namespace {
 
-inline float exp_of(float x) { return cpu::fast_exp(x); }
-inline double exp_of(double x) { return std::exp(x); }
+inline float exp_of(float x) {
+  return cpu::fast_exp(x);
+}
+inline double exp_of(double x) {
+  return std::exp(x);
+}
 
 // Largest value of a row; NaN if the row has one.
 template <typename T, typename C>

@@ -76,13 +76,14 @@ void Sort::eval_cpu(const std::vector<array>& inputs, array& out) {
   cpu::dispatch_all_types(in.dtype(), [&](auto tag) {
     using T = MLXCPP_TAG_TYPE(tag);
     T* dst = out.data<T>();
-    for_each_line<T>(in, axis_, [&](std::vector<line_t<T>>& line, std::vector<uint32_t>&, int64_t base,
-                                    int64_t stride) {
-      std::stable_sort(line.begin(), line.end(), nan_last_less<line_t<T>>);
-      for (size_t k = 0; k < line.size(); ++k) {
-        dst[base + static_cast<int64_t>(k) * stride] = line[k];
-      }
-    });
+    for_each_line<T>(
+        in, axis_,
+        [&](std::vector<line_t<T>>& line, std::vector<uint32_t>&, int64_t base, int64_t stride) {
+          std::stable_sort(line.begin(), line.end(), nan_last_less<line_t<T>>);
+          for (size_t k = 0; k < line.size(); ++k) {
+            dst[base + static_cast<int64_t>(k) * stride] = line[k];
+          }
+        });
   });
 }
 
@@ -92,15 +93,17 @@ void ArgSort::eval_cpu(const std::vector<array>& inputs, array& out) {
   uint32_t* dst = out.data<uint32_t>();
   cpu::dispatch_all_types(in.dtype(), [&](auto tag) {
     using T = MLXCPP_TAG_TYPE(tag);
-    for_each_line<T>(in, axis_, [&](std::vector<line_t<T>>& line, std::vector<uint32_t>& order,
-                                    int64_t base, int64_t stride) {
-      std::iota(order.begin(), order.end(), 0u);
-      std::stable_sort(order.begin(), order.end(),
-                       [&](uint32_t a, uint32_t b) { return nan_last_less(line[a], line[b]); });
-      for (size_t k = 0; k < order.size(); ++k) {
-        dst[base + static_cast<int64_t>(k) * stride] = order[k];
-      }
-    });
+    for_each_line<T>(in, axis_,
+                     [&](std::vector<line_t<T>>& line, std::vector<uint32_t>& order, int64_t base,
+                         int64_t stride) {
+                       std::iota(order.begin(), order.end(), 0u);
+                       std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+                         return nan_last_less(line[a], line[b]);
+                       });
+                       for (size_t k = 0; k < order.size(); ++k) {
+                         dst[base + static_cast<int64_t>(k) * stride] = order[k];
+                       }
+                     });
   });
 }
 

@@ -12,10 +12,9 @@ void select_loop(const array& cond, const array& x, const array& y, array& out) 
   const bool* pc = cond.data<bool>();
   const T* px = x.data<T>();
   const T* py = y.data<T>();
-  const bool same_dense = cond.flags().contiguous && x.flags().contiguous &&
-                          y.flags().contiguous && cond.strides() == x.strides() &&
-                          x.strides() == y.strides() && cond.data_size() == x.data_size() &&
-                          x.data_size() == y.data_size();
+  const bool same_dense = cond.flags().contiguous && x.flags().contiguous && y.flags().contiguous &&
+                          cond.strides() == x.strides() && x.strides() == y.strides() &&
+                          cond.data_size() == x.data_size() && x.data_size() == y.data_size();
   if (same_dense) {
     if (x.is_donatable()) {
       out.copy_shared_buffer(x);
@@ -43,22 +42,22 @@ void select_loop(const array& cond, const array& x, const array& y, array& out) 
   const int64_t sx = c.strides[1].back();
   const int64_t sy = c.strides[2].back();
   const int64_t so = c.strides[3].back();
-  cpu::parallel_for(
-      cpu::num_rows(c.shape), std::max<int64_t>(1, cpu::elementwise_grain / std::max<int64_t>(inner, 1)),
-      [&](int64_t begin, int64_t end) {
-        cpu::RowCursor<4> cur(c, begin);
-        for (int64_t r = begin; r < end; ++r) {
-          const auto& off = cur.offsets();
-          const bool* rc = pc + off[0];
-          const T* rx = px + off[1];
-          const T* ry = py + off[2];
-          T* ro = po + off[3];
-          for (int64_t i = 0; i < inner; ++i) {
-            ro[i * so] = rc[i * sc] ? rx[i * sx] : ry[i * sy];
-          }
-          cur.next();
-        }
-      });
+  cpu::parallel_for(cpu::num_rows(c.shape),
+                    std::max<int64_t>(1, cpu::elementwise_grain / std::max<int64_t>(inner, 1)),
+                    [&](int64_t begin, int64_t end) {
+                      cpu::RowCursor<4> cur(c, begin);
+                      for (int64_t r = begin; r < end; ++r) {
+                        const auto& off = cur.offsets();
+                        const bool* rc = pc + off[0];
+                        const T* rx = px + off[1];
+                        const T* ry = py + off[2];
+                        T* ro = po + off[3];
+                        for (int64_t i = 0; i < inner; ++i) {
+                          ro[i * so] = rc[i * sc] ? rx[i * sx] : ry[i * sy];
+                        }
+                        cur.next();
+                      }
+                    });
 }
 
 }  // namespace

@@ -77,18 +77,18 @@ struct SignOp {
 };
 
 // Floor, ceil and round leave integers as they are.
-#define MLXCPP_ROUNDING_OP(NAME, FN)                                     \
-  struct NAME {                                                          \
-    template <typename T>                                                \
-    static constexpr bool supports = !std::is_same_v<T, complex64_t>;    \
-    template <typename T>                                                \
-    T operator()(T x) const {                                            \
-      if constexpr (std::is_integral_v<T>) {                             \
-        return x;                                                        \
-      } else {                                                           \
-        return FN(x);                                                    \
-      }                                                                  \
-    }                                                                    \
+#define MLXCPP_ROUNDING_OP(NAME, FN)                                  \
+  struct NAME {                                                       \
+    template <typename T>                                             \
+    static constexpr bool supports = !std::is_same_v<T, complex64_t>; \
+    template <typename T>                                             \
+    T operator()(T x) const {                                         \
+      if constexpr (std::is_integral_v<T>) {                          \
+        return x;                                                     \
+      } else {                                                        \
+        return FN(x);                                                 \
+      }                                                               \
+    }                                                                 \
   };
 MLXCPP_ROUNDING_OP(FloorOp, std::floor)
 MLXCPP_ROUNDING_OP(CeilOp, std::ceil)
@@ -115,19 +115,18 @@ std::complex<float> as_std(const T& x) {
 }
 
 // Transcendental functions of float types (and complex where std has them).
-#define MLXCPP_FLOAT_OP(NAME, FN, COMPLEX)                                              \
-  struct NAME {                                                                        \
-    template <typename T>                                                              \
-    static constexpr bool supports =                                                   \
-        is_float_v<T> || (COMPLEX && std::is_same_v<T, complex64_t>);                  \
-    template <typename T>                                                              \
-    T operator()(T x) const {                                                          \
-      if constexpr (std::is_same_v<T, complex64_t>) {                                  \
-        return complex64_t(FN(as_std(x)));                                             \
-      } else {                                                                         \
-        return FN(x);                                                                  \
-      }                                                                                \
-    }                                                                                  \
+#define MLXCPP_FLOAT_OP(NAME, FN, COMPLEX)                                                         \
+  struct NAME {                                                                                    \
+    template <typename T>                                                                          \
+    static constexpr bool supports = is_float_v<T> || (COMPLEX && std::is_same_v<T, complex64_t>); \
+    template <typename T>                                                                          \
+    T operator()(T x) const {                                                                      \
+      if constexpr (std::is_same_v<T, complex64_t>) {                                              \
+        return complex64_t(FN(as_std(x)));                                                         \
+      } else {                                                                                     \
+        return FN(x);                                                                              \
+      }                                                                                            \
+    }                                                                                              \
   };
 MLXCPP_FLOAT_OP(SqrtOp, std::sqrt, true)
 MLXCPP_FLOAT_OP(LogOp, std::log, true)
@@ -164,8 +163,7 @@ struct Log2Op {
   template <typename T>
   T operator()(T x) const {
     if constexpr (std::is_same_v<T, complex64_t>) {
-      return complex64_t(std::log(static_cast<std::complex<float>>(x)) /
-                         std::log(2.0f));
+      return complex64_t(std::log(static_cast<std::complex<float>>(x)) / std::log(2.0f));
     } else {
       return std::log2(x);
     }
@@ -277,7 +275,9 @@ void unary_op(const char* name, const array& in, array& out, Op op = Op{}) {
 
 }  // namespace
 
-void Abs::eval_cpu(const std::vector<array>& in, array& out) { unary_op<AbsOp>("abs", in[0], out); }
+void Abs::eval_cpu(const std::vector<array>& in, array& out) {
+  unary_op<AbsOp>("abs", in[0], out);
+}
 void ArcCos::eval_cpu(const std::vector<array>& in, array& out) {
   unary_op<ArcCosOp>("arccos", in[0], out);
 }
@@ -305,15 +305,21 @@ void Ceil::eval_cpu(const std::vector<array>& in, array& out) {
 void Conjugate::eval_cpu(const std::vector<array>& in, array& out) {
   unary_op<ConjugateOp>("conjugate", in[0], out);
 }
-void Cos::eval_cpu(const std::vector<array>& in, array& out) { unary_op<CosOp>("cos", in[0], out); }
+void Cos::eval_cpu(const std::vector<array>& in, array& out) {
+  unary_op<CosOp>("cos", in[0], out);
+}
 void Cosh::eval_cpu(const std::vector<array>& in, array& out) {
   unary_op<CoshOp>("cosh", in[0], out);
 }
-void Erf::eval_cpu(const std::vector<array>& in, array& out) { unary_op<ErfOp>("erf", in[0], out); }
+void Erf::eval_cpu(const std::vector<array>& in, array& out) {
+  unary_op<ErfOp>("erf", in[0], out);
+}
 void ErfInv::eval_cpu(const std::vector<array>& in, array& out) {
   unary_op<ErfInvOp>("erfinv", in[0], out);
 }
-void Exp::eval_cpu(const std::vector<array>& in, array& out) { unary_op<ExpOp>("exp", in[0], out); }
+void Exp::eval_cpu(const std::vector<array>& in, array& out) {
+  unary_op<ExpOp>("exp", in[0], out);
+}
 void Expm1::eval_cpu(const std::vector<array>& in, array& out) {
   unary_op<Expm1Op>("expm1", in[0], out);
 }
@@ -357,7 +363,9 @@ void Sigmoid::eval_cpu(const std::vector<array>& in, array& out) {
 void Sign::eval_cpu(const std::vector<array>& in, array& out) {
   unary_op<SignOp>("sign", in[0], out);
 }
-void Sin::eval_cpu(const std::vector<array>& in, array& out) { unary_op<SinOp>("sin", in[0], out); }
+void Sin::eval_cpu(const std::vector<array>& in, array& out) {
+  unary_op<SinOp>("sin", in[0], out);
+}
 void Sinh::eval_cpu(const std::vector<array>& in, array& out) {
   unary_op<SinhOp>("sinh", in[0], out);
 }
@@ -367,7 +375,9 @@ void Sqrt::eval_cpu(const std::vector<array>& in, array& out) {
 void Square::eval_cpu(const std::vector<array>& in, array& out) {
   unary_op<SquareOp>("square", in[0], out);
 }
-void Tan::eval_cpu(const std::vector<array>& in, array& out) { unary_op<TanOp>("tan", in[0], out); }
+void Tan::eval_cpu(const std::vector<array>& in, array& out) {
+  unary_op<TanOp>("tan", in[0], out);
+}
 void Tanh::eval_cpu(const std::vector<array>& in, array& out) {
   unary_op<TanhOp>("tanh", in[0], out);
 }
