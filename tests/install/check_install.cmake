@@ -9,8 +9,9 @@ if(NOT rc EQUAL 0)
   message(FATAL_ERROR "cmake --install failed")
 endif()
 
-foreach(f include/mlxcpp/mlxcpp.h include/mlxcpp/version.h lib/cmake/mlxcpp/mlxcppConfig.cmake
-          lib/pkgconfig/mlxcpp.pc)
+foreach(f include/mlxcpp/mlxcpp.h include/mlxcpp/version.h include/mlxcpp/core/ops.h
+          include/mlxcpp/backend/cpu/threadpool.h lib/cmake/mlxcpp/mlxcppConfig.cmake
+          lib/pkgconfig/mlxcpp.pc bin/mlxcpp)
   if(NOT EXISTS ${PREFIX}/${f})
     message(FATAL_ERROR "missing from the install: ${f}")
   endif()
@@ -21,6 +22,12 @@ set(extra_flags "")
 if(SANITIZE)
   set(extra_flags "-fsanitize=address,undefined")
 endif()
+# The installed command runs from the prefix (it finds the library through its rpath).
+execute_process(COMMAND ${PREFIX}/bin/mlxcpp --version OUTPUT_VARIABLE version RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 OR NOT version MATCHES "^mlxcpp ")
+  message(FATAL_ERROR "the installed mlxcpp command failed: ${version}")
+endif()
+
 execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/quickstart -B ${WORK_DIR}/build
                         -G ${GENERATOR} -DCMAKE_PREFIX_PATH=${PREFIX} -DCMAKE_BUILD_TYPE=Release
                         -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
