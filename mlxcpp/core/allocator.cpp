@@ -4,12 +4,13 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <cstdlib>
-#include <list>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "mlxcpp/core/errors.h"
 #include "mlxcpp/core/memory.h"
@@ -143,7 +144,6 @@ class CachingAllocator {
     void* ptr;
     size_t size;
   };
-  using Lru = std::list<Cached>;
 
   allocator::Buffer record_alloc(void* p, size_t size) {
     active_ += size;
@@ -151,53 +151,85 @@ class CachingAllocator {
     return allocator::Buffer(p, size);
   }
 
-  // A cached block serves a request when it wastes at most a quarter of it
-  // (or a page, for small requests). The caller records the block's own size.
+  // Small blocks come back exactly by size class (O(1), no allocation);
+  // a large cached block serves a request when it wastes at most a quarter
+  // of it. The caller records the block's own size.
   std::optional<Cached> take_cached(size_t size) {
-    auto it = by_size_.lower_bound(size);
-    if (it == by_size_.end() || it->first - size > std::max(size / 4, page_size)) {
+    if (size < small_limit) {
+      auto& list = small_[size / allocator::alignment];
+      if (list.empty()) {
+        return std::nullopt;
+      }
+      void* p = list.back();
+      list.pop_back();
+      cache_bytes_ -= size;
+      small_bytes_ -= size;
+      return Cached{p, size};
+    }
+    auto it = large_.lower_bound(size);
+    if (it == large_.end() || it->first - size > size / 4) {
       return std::nullopt;
     }
-    Cached c = *it->second;
+    Cached c{it->second.ptr, it->first};
     cache_bytes_ -= c.size;
-    lru_.erase(it->second);
-    by_size_.erase(it);
+    large_.erase(it);
     return c;
   }
 
   void put_cached(void* p, size_t size) {
-    lru_.push_back({p, size});
-    by_size_.emplace(size, std::prev(lru_.end()));
+    if (size < small_limit) {
+      small_[size / allocator::alignment].push_back(p);
+      small_bytes_ += size;
+    } else {
+      large_.emplace(size, Large{p, ++clock_});
+    }
     cache_bytes_ += size;
   }
 
-  // Free the least recently cached blocks until at least `bytes` are released.
+  // Release at least `bytes` of cached memory: small blocks first, then the
+  // least recently cached large ones.
   void evict(size_t bytes) {
     size_t released = 0;
-    while (released < bytes && !lru_.empty()) {
-      Cached c = lru_.front();
-      auto range = by_size_.equal_range(c.size);
-      for (auto it = range.first; it != range.second; ++it) {
-        if (it->second == lru_.begin()) {
-          by_size_.erase(it);
-          break;
+    for (size_t c = 0; c < small_.size() && released < bytes && small_bytes_ > 0; ++c) {
+      auto& list = small_[c];
+      const size_t size = c * allocator::alignment;
+      while (!list.empty() && released < bytes) {
+        std::free(list.back());
+        list.pop_back();
+        small_bytes_ -= size;
+        cache_bytes_ -= size;
+        released += size;
+      }
+    }
+    while (released < bytes && !large_.empty()) {
+      auto oldest = large_.begin();
+      for (auto it = large_.begin(); it != large_.end(); ++it) {
+        if (it->second.stamp < oldest->second.stamp) {
+          oldest = it;
         }
       }
-      lru_.pop_front();
-      std::free(c.ptr);
-      cache_bytes_ -= c.size;
-      released += c.size;
+      std::free(oldest->second.ptr);
+      cache_bytes_ -= oldest->first;
+      released += oldest->first;
+      large_.erase(oldest);
     }
   }
+
+  struct Large {
+    void* ptr;
+    uint64_t stamp;  // when it was cached, for least-recently-cached eviction
+  };
 
   std::mutex mutex_;
   size_t active_{0};
   size_t peak_{0};
   size_t cache_bytes_{0};
+  size_t small_bytes_{0};
   size_t memory_limit_;
   size_t cache_limit_;
-  Lru lru_;
-  std::multimap<size_t, Lru::iterator> by_size_;
+  uint64_t clock_{0};
+  std::array<std::vector<void*>, small_limit / allocator::alignment> small_;
+  std::multimap<size_t, Large> large_;
 };
 
 CachingAllocator& the_allocator() {

@@ -120,8 +120,6 @@ array::array(Shape shape, Dtype dtype, std::shared_ptr<Primitive> primitive,
   node->primitive = std::move(primitive);
   node->inputs = std::move(inputs);
   node->outputs.push_back(desc_);
-  node->output_shapes.push_back(desc_->shape);
-  node->output_dtypes.push_back(dtype);
   desc_->node = std::move(node);
   desc_->status.store(Status::unscheduled);
 }
@@ -185,7 +183,12 @@ std::vector<array> array::outputs() const {
     if (auto d = node.outputs[i].lock()) {
       out.push_back(array(std::move(d)));
     } else {
-      // Dropped by the user: a scratch output the kernel can write to.
+      // Dropped by the user: a scratch output the kernel can write to. (Only
+      // multi-output nodes can lose an output while reachable, and they keep
+      // every output's shape and dtype.)
+      if (i >= node.output_shapes.size()) {
+        throw std::logic_error("[array] An output of a single-output node was lost.");
+      }
       auto scratch = std::make_shared<ArrayDesc>(node.output_shapes[i], node.output_dtypes[i]);
       scratch->position = static_cast<uint32_t>(i);
       scratch->status.store(Status::unscheduled);

@@ -263,6 +263,7 @@ class array {
     std::shared_ptr<Primitive> primitive;
     std::vector<array> inputs;
     std::vector<std::weak_ptr<ArrayDesc>> outputs;
+    // Multi-output nodes only: what to rebuild a dropped output from.
     std::vector<Shape> output_shapes;
     std::vector<Dtype> output_dtypes;
     ~Node();

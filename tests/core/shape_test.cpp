@@ -1,5 +1,7 @@
 // Shape ops: reshape, flatten, squeeze, expand_dims, transpose, broadcast,
 // concatenate, stack, split, repeat, tile, pad, roll, diagonal, view, ...
+#include <numeric>
+
 #include "test_helpers.h"
 
 namespace mlxcpp::test {
@@ -281,6 +283,42 @@ TEST(Shape, ContiguousCopyStopGradientNumberOfElements) {
                        {8});
   expect_values<float>(number_of_elements(zeros({2, 3, 4}), {1}, true, float32), {}, float32,
                        {1.0f / 3});
+}
+
+}  // namespace
+}  // namespace mlxcpp::test
+
+namespace mlxcpp::test {
+namespace {
+
+// Transposing copies take a tiled path (with 8x8 register blocks for 4-byte
+// types): check it against index arithmetic for full and ragged tiles.
+TEST(Shape, TransposedCopiesOfEveryElementSize) {
+  for (Dtype t : {float32, int32, uint32, float16, int8, float64, complex64}) {
+    for (Shape shape : {Shape{64, 96}, Shape{33, 70}, Shape{70, 33}, Shape{3, 40, 50}}) {
+      int64_t size = 1;
+      for (auto d : shape) {
+        size *= d;
+      }
+      auto x = reshape(astype(remainder(arange(0.0, double(size), int64), array(int64_t(97))), t),
+                       shape);
+      std::vector<int> axes(shape.size());
+      std::iota(axes.rbegin(), axes.rend(), 0);
+      auto y = contiguous(transpose(x, axes));
+      auto xv = values<double>(x);
+      auto yv = values<double>(y);
+      const Shape tshape = y.shape();
+      const auto xst = strides_of(shape);
+      for (int64_t i = 0; i < size; ++i) {
+        auto idx = unravel(i, tshape);  // idx in the transposed shape
+        int64_t src = 0;
+        for (size_t d = 0; d < idx.size(); ++d) {
+          src += idx[d] * xst[axes[d]];
+        }
+        ASSERT_EQ(yv[i], xv[src]) << dtype_name(t) << " " << shape.size() << "-d at " << i;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -4,6 +4,10 @@
 
 #include <cstring>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 #include "mlxcpp/backend/cpu/dispatch.h"
 #include "mlxcpp/backend/cpu/strided.h"
 #include "mlxcpp/backend/cpu/threadpool.h"
@@ -50,6 +54,37 @@ void convert_row(const From* src, int64_t ss, To* dst, int64_t ds, int64_t n) {
   }
 }
 
+#if defined(__AVX2__)
+// An 8x8 block of 32-bit words: dst[r][c] = src[c][r].
+inline void transpose_8x8_u32(const uint32_t* src, int64_t src_stride, uint32_t* dst,
+                              int64_t dst_stride) {
+  __m256 r[8];
+  for (int k = 0; k < 8; ++k) {
+    r[k] = _mm256_castsi256_ps(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + k * src_stride)));
+  }
+  __m256 t[8];
+  for (int k = 0; k < 8; k += 2) {
+    t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
+    t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
+  }
+  __m256 u[8];
+  for (int k = 0; k < 8; k += 4) {
+    u[k] = _mm256_shuffle_ps(t[k], t[k + 2], 0x44);
+    u[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], 0xEE);
+    u[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0x44);
+    u[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0xEE);
+  }
+  for (int k = 0; k < 4; ++k) {
+    const __m256 lo = _mm256_permute2f128_ps(u[k], u[k + 4], 0x20);
+    const __m256 hi = _mm256_permute2f128_ps(u[k], u[k + 4], 0x31);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + k * dst_stride), _mm256_castps_si256(lo));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + (k + 4) * dst_stride),
+                        _mm256_castps_si256(hi));
+  }
+}
+#endif
+
 // Copy a 2-D block where the source is contiguous along the outer axis and
 // the destination along the inner one (a transpose): work in tiles so both
 // sides stay in cache.
@@ -61,6 +96,19 @@ void transpose_block(const From* src, int64_t s_outer, int64_t s_inner, To* dst,
     const int64_t o1 = std::min(n_outer, o0 + tile);
     for (int64_t i0 = 0; i0 < n_inner; i0 += tile) {
       const int64_t i1 = std::min(n_inner, i0 + tile);
+#if defined(__AVX2__)
+      // 32-bit words with a unit-stride source: whole 8x8 blocks in registers.
+      if constexpr (std::is_same_v<From, uint32_t> && std::is_same_v<To, uint32_t>) {
+        if (s_outer == 1 && o1 - o0 == tile && i1 - i0 == tile) {
+          for (int64_t o = o0; o < o1; o += 8) {
+            for (int64_t i = i0; i < i1; i += 8) {
+              transpose_8x8_u32(src + o + i * s_inner, s_inner, dst + o * d_outer + i, d_outer);
+            }
+          }
+          continue;
+        }
+      }
+#endif
       for (int64_t o = o0; o < o1; ++o) {
         const From* s = src + o * s_outer;
         To* d = dst + o * d_outer;
