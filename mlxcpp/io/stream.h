@@ -19,8 +19,15 @@ class Reader {
   virtual void read(char* data, size_t n) = 0;
   /** Read exactly n bytes at offset; throws IoError when fewer are available. */
   virtual void read(char* data, size_t n, size_t offset) = 0;
-  /** Total size in bytes. */
-  virtual size_t size() = 0;
+  /** Total size in bytes. The default finds it by seeking to the end (MLX's Reader has no
+   *  size(), so readers written for MLX work unchanged). */
+  virtual size_t size() {
+    const size_t pos = tell();
+    seek(0, std::ios_base::end);
+    const size_t end = tell();
+    seek(static_cast<int64_t>(pos));
+    return end;
+  }
   /** A name for messages (the file path). */
   virtual std::string label() const = 0;
 };

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -188,6 +189,65 @@ TEST_F(Npy, SaveIsAtomic) {
     ++files;
   }
   EXPECT_EQ(files, 1);
+}
+
+}  // namespace
+}  // namespace mlxcpp::test
+
+namespace mlxcpp::test {
+namespace {
+
+// A reader written against MLX's io::Reader interface (no size()): an
+// in-memory byte string.
+class StringReader : public io::Reader {
+ public:
+  explicit StringReader(std::string bytes) : bytes_(std::move(bytes)) {}
+  bool is_open() const override { return true; }
+  bool good() const override { return true; }
+  size_t tell() override { return pos_; }
+  void seek(int64_t off, std::ios_base::seekdir way) override {
+    pos_ = static_cast<size_t>((way == std::ios_base::end   ? int64_t(bytes_.size())
+                                : way == std::ios_base::cur ? int64_t(pos_)
+                                                            : 0) +
+                               off);
+  }
+  void read(char* data, size_t n) override {
+    read(data, n, pos_);
+    pos_ += n;
+  }
+  void read(char* data, size_t n, size_t offset) override {
+    if (offset + n > bytes_.size()) {
+      throw IoError("short read");
+    }
+    std::memcpy(data, bytes_.data() + offset, n);
+  }
+  std::string label() const override { return "memory"; }
+
+ private:
+  std::string bytes_;
+  size_t pos_{0};
+};
+
+// A writer that collects bytes in memory.
+class StringWriter : public io::Writer {
+ public:
+  bool is_open() const override { return true; }
+  bool good() const override { return true; }
+  size_t tell() override { return bytes.size(); }
+  void seek(int64_t, std::ios_base::seekdir) override {}
+  void write(const char* data, size_t n) override { bytes.append(data, n); }
+  std::string label() const override { return "memory"; }
+  std::string bytes;
+};
+
+TEST(NpyStreams, CustomReadersAndWritersRoundTrip) {
+  auto w = std::make_shared<StringWriter>();
+  save(w, reshape(astype(arange(6), float16), {2, 3}));
+  EXPECT_EQ(w->bytes.size() % 64, 12u);  // 64-byte aligned header, then 6 * 2 bytes
+  auto r = std::make_shared<StringReader>(w->bytes);
+  expect_values<float>(load(r), {2, 3}, float16, {0, 1, 2, 3, 4, 5});
+  auto bad = std::make_shared<StringReader>(w->bytes.substr(0, w->bytes.size() - 1));
+  EXPECT_THROW(load(bad), FormatError);
 }
 
 }  // namespace
