@@ -85,7 +85,7 @@ class CachingAllocator {
 
   void free(allocator::Buffer buffer) {
     void* p = buffer.ptr();
-    if (p == nullptr) {
+    if (p == nullptr || !buffer.owned()) {
       return;
     }
     const size_t size = buffer.size();
@@ -148,7 +148,7 @@ class CachingAllocator {
   allocator::Buffer record_alloc(void* p, size_t size) {
     active_ += size;
     peak_ = std::max(peak_, active_);
-    return allocator::Buffer(p, size);
+    return allocator::Buffer(p, size, true);
   }
 
   // Small blocks come back exactly by size class (O(1), no allocation);

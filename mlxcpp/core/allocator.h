@@ -5,20 +5,25 @@
 
 namespace mlxcpp::allocator {
 
-/** A block of memory: its address and its usable size in bytes. */
+/** A block of memory: its address, its usable size in bytes, and whether the
+ *  allocator owns it (malloc) or it wraps memory owned elsewhere (make_buffer). */
 class Buffer {
  public:
   Buffer() = default;
-  explicit Buffer(void* ptr, size_t size = 0) : ptr_(ptr), size_(size) {}
+  explicit Buffer(void* ptr, size_t size = 0, bool owned = false)
+      : ptr_(ptr), size_(size), owned_(owned) {}
 
   void* raw_ptr() { return ptr_; }
   void* ptr() { return ptr_; }
   const void* ptr() const { return ptr_; }
   size_t size() const { return size_; }
+  /** True for buffers from malloc: kernels may reuse them; free returns them to the cache. */
+  bool owned() const { return owned_; }
 
  private:
   void* ptr_{nullptr};
   size_t size_{0};
+  bool owned_{false};
 };
 
 /** Alignment in bytes of every buffer malloc returns. */

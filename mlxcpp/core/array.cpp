@@ -149,8 +149,12 @@ std::vector<array> array::make_arrays(std::vector<Shape> shapes, const std::vect
 
 array array::unsafe_weak_copy(const array& other) {
   array cpy(std::make_shared<ArrayDesc>(other.shape(), other.dtype()));
-  cpy.set_data(other.desc_->data ? other.desc_->data->buffer : allocator::Buffer(),
-               other.data_size(), other.strides(), other.flags(), 0, [](allocator::Buffer) {});
+  // A borrowed, not owned, buffer: never freed or reused through the copy.
+  auto buffer = other.desc_->data ? allocator::make_buffer(other.desc_->data->buffer.raw_ptr(),
+                                                           other.desc_->data->buffer.size())
+                                  : allocator::Buffer();
+  cpy.set_data(buffer, other.data_size(), other.strides(), other.flags(), 0,
+               [](allocator::Buffer) {});
   cpy.desc_->offset = other.desc_->offset;
   return cpy;
 }
@@ -219,9 +223,15 @@ void array::wait() {
     return;
   }
   if (auto ev = desc_->event) {
-    ev->wait();
-    // The array may have been produced before a later node of the same task
-    // failed; the event then carries that error but this array is fine.
+    try {
+      ev->wait();
+    } catch (...) {
+      // The task failed, but this array may have been computed before the
+      // failing node: then it is fine and the error belongs to others.
+      if (status() != Status::available) {
+        throw;
+      }
+    }
   }
   if (status() != Status::available) {
     throw std::runtime_error("[wait] The array was not computed.");

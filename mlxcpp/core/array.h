@@ -186,9 +186,11 @@ class array {
   bool has_primitive() const { return desc_->node != nullptr; }
   /** The arrays this one is computed from (empty once evaluated). */
   const std::vector<array>& inputs() const;
-  /** True when nothing else refers to this array or its buffer, so a kernel may reuse it. */
+  /** True when nothing else refers to this array or its buffer, and the allocator owns the
+   *  buffer (wrapped user memory is never written), so a kernel may reuse it. */
   bool is_donatable() const {
-    return desc_.use_count() == 1 && desc_->data && desc_->data.use_count() == 1;
+    return desc_.use_count() == 1 && desc_->data && desc_->data.use_count() == 1 &&
+           desc_->data->buffer.owned();
   }
   /** The other outputs of this array's primitive. */
   std::vector<array> siblings() const;

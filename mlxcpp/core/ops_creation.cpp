@@ -33,7 +33,7 @@ array arange(double start, double stop, double step, Dtype dtype, StreamOrDevice
     invalid("arange", "Maximum size exceeded; expected at most {} elements, got {}.",
             std::numeric_limits<ShapeElem>::max(), real_size);
   }
-  const int size = std::max(static_cast<int>(real_size), 0);
+  const int size = real_size > 0 ? static_cast<int>(real_size) : 0;
   return array({size}, dtype, std::make_shared<Arange>(to_stream(s), start, stop, step), {});
 }
 array arange(double start, double stop, double step, StreamOrDevice s) {

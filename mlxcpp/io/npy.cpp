@@ -302,12 +302,18 @@ array load(std::shared_ptr<io::Reader> in, StreamOrDevice) {
   in->read(header.data(), header_len, header_start);
   NpyHeader h = HeaderParser(header, file, header_start).parse();
 
+  // Bound the byte size (not just the element count) so the product cannot wrap.
+  const uint64_t max_count = (uint64_t(1) << 62) / h.dtype.size();
   uint64_t count = 1;
+  bool empty = false;
   for (auto d : h.shape) {
-    if (d != 0 && count > (uint64_t(1) << 62) / d) {
+    empty |= d == 0;
+  }
+  for (auto d : h.shape) {
+    if (!empty && count > max_count / static_cast<uint64_t>(d)) {
       throw FormatError(file, header_start, "The shape is too large.");
     }
-    count *= static_cast<uint64_t>(d);
+    count = empty ? 0 : count * static_cast<uint64_t>(d);
   }
   const size_t data_start = header_start + header_len;
   const uint64_t nbytes = count * h.dtype.size();

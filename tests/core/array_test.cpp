@@ -149,3 +149,53 @@ TEST(Array, PrintsLikeMlx) {
 
 }  // namespace
 }  // namespace mlxcpp::test
+
+namespace mlxcpp::test {
+namespace {
+
+TEST(Array, WrappedMemoryIsNeverWrittenByKernels) {
+  // A single-use input's buffer is normally reused for the output; memory the
+  // user owns must not be.
+  std::vector<float> v{1, 2, 3};
+  auto y = exp(array(v.data(), {3}, float32, [](void*) {}));
+  y.eval();
+  EXPECT_EQ(v, (std::vector<float>{1, 2, 3}));
+  EXPECT_NE(y.data<float>(), v.data());
+  expect_close(y, {std::exp(1.0), std::exp(2.0), std::exp(3.0)}, 1e-5);
+  // The same for a borrowed (weak) copy of an evaluated array.
+  auto x = astype(arange(4), float32);
+  x.eval();
+  auto z = negative(array::unsafe_weak_copy(x));
+  z.eval();
+  expect_values<float>(x, {4}, float32, {0, 1, 2, 3});
+  expect_values<float>(z, {4}, float32, {0, -1, -2, -3});
+}
+
+TEST(Array, ForeignBuffersAreNotFreedByTheAllocator) {
+  float data[4] = {1, 2, 3, 4};
+  clear_cache();
+  const size_t active = get_active_memory();
+  const size_t cache = get_cache_memory();
+  {
+    array a(allocator::make_buffer(data, sizeof(data)), {4}, float32);
+    expect_values<float>(a * 2.0f, {4}, float32, {2, 4, 6, 8});
+  }
+  EXPECT_EQ(get_active_memory(), active);
+  EXPECT_EQ(data[3], 4.0f);
+  auto later = ones({16});
+  EXPECT_NO_THROW(later.eval());
+  (void)cache;
+}
+
+TEST(Array, ComputedArrayIsReadableAfterALaterNodeOfItsTaskFails) {
+  auto good = sum(exp(ones({1 << 22})));
+  auto bad = slice(arange(10), array({20}), {0}, {3});
+  async_eval(good, bad);
+  // good was computed before bad failed, whenever this call waits.
+  EXPECT_EQ(good.item<float>(), std::exp(1.0f) * (1 << 22));
+  EXPECT_THROW(bad.eval(), std::invalid_argument);
+  EXPECT_NO_THROW((good + 1.0f).eval());
+}
+
+}  // namespace
+}  // namespace mlxcpp::test

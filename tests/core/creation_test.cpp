@@ -34,6 +34,13 @@ TEST(Creation, ArangeAccumulatesInTheOutputTypeAsMlx) {
   }
 }
 
+TEST(Creation, ArangeExtremeArgumentsStayDefined) {
+  EXPECT_EQ(arange(0.0, -1e10, 1.0).size(), 0u);
+  const int64_t start = -9000000000000000000;
+  expect_values<int64_t>(arange(-9e18, 1e19, 1e19, int64), {2}, int64,
+                         {start, 1000000000000000000});
+}
+
 TEST(Creation, ArangeRejectsBadArguments) {
   EXPECT_THROW(arange(0.0, 1.0, 0.0), std::invalid_argument);
   EXPECT_THROW(arange(0.0, NAN, 1.0), std::invalid_argument);

@@ -249,6 +249,9 @@ TEST(Shape, ViewReinterpretsBytes) {
   auto t = view(transpose(reshape(array({1, 2, 3, 4}, int16), {2, 2})), int32);
   EXPECT_EQ(t.shape(), (Shape{2, 1}));
   expect_values<int>(t, {2, 1}, int32, {1 | (3 << 16), 2 | (4 << 16)});
+  // A slice starting mid-element of the wider type is realigned first.
+  expect_values<int>(view(slice(arange(0.0, 10.0, int8), {1}, {9}), int16), {4}, int16,
+                     {513, 1027, 1541, 2055});
   EXPECT_THROW(view(array({1, 2, 3}, uint8), int32), std::invalid_argument);
   EXPECT_THROW(view(array(1, int32), int8), std::invalid_argument);
 }

@@ -160,6 +160,12 @@ TEST_F(Npy, MalformedFilesGiveFormatErrors) {
                                 "2147483647, 2147483647), }",
                                 ok_data),
                       "too large");
+  // The element count fits but the byte count (x 8) would wrap 64 bits.
+  expect_format_error(
+      write_raw("bytes.npy",
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (1073741824, 1073741824, 2), }",
+                ok_data),
+      "too large");
   // A header length that points past the end of the file.
   std::string bad = "\x93NUMPY\x01";
   bad += '\0';

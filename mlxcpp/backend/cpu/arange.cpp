@@ -12,17 +12,22 @@ void Arange::eval_cpu(const std::vector<array>&, array& out) {
       throw std::invalid_argument("[arange] Not supported for " +
                                   std::string(dtype_name(out.dtype())) + ".");
     } else {
-      using A = std::conditional_t<is_half_v<T>, float, T>;
       T* dst = out.data<T>();
       T value = value_cast<T>(start_);
       const T next = value_cast<T>(start_ + step_);
-      const A step = static_cast<A>(static_cast<A>(next) - static_cast<A>(value));
-      for (size_t i = 0; i < out.size(); ++i) {
-        dst[i] = value;
-        if constexpr (std::is_integral_v<T>) {
-          using U = std::make_unsigned_t<T>;
-          value = static_cast<T>(static_cast<U>(value) + static_cast<U>(step));
-        } else {
+      if constexpr (std::is_integral_v<T>) {
+        // Wrapping arithmetic: step and value may overflow for extreme arguments.
+        using U = std::make_unsigned_t<T>;
+        const U step = static_cast<U>(static_cast<U>(next) - static_cast<U>(value));
+        for (size_t i = 0; i < out.size(); ++i) {
+          dst[i] = value;
+          value = static_cast<T>(static_cast<U>(value) + step);
+        }
+      } else {
+        using A = std::conditional_t<is_half_v<T>, float, T>;
+        const A step = static_cast<A>(next) - static_cast<A>(value);
+        for (size_t i = 0; i < out.size(); ++i) {
+          dst[i] = value;
           value = static_cast<T>(static_cast<A>(value) + step);
         }
       }

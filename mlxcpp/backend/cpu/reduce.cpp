@@ -27,7 +27,10 @@ using acc_of = std::conditional_t<is_half_v<T>, float, T>;
 // Each reducer: Acc init(), Acc step(Acc, Acc) (associative), Out finish(Acc).
 template <typename In, typename Out>
 struct SumReducer {
-  using Acc = std::conditional_t<std::is_same_v<acc_of<Out>, bool>, int32_t, acc_of<Out>>;
+  // Float sums accumulate in double: long reductions keep full float accuracy.
+  using Acc = std::conditional_t<
+      std::is_same_v<acc_of<Out>, bool>, int32_t,
+      std::conditional_t<std::is_same_v<acc_of<Out>, float>, double, acc_of<Out>>>;
   Acc init() const { return Acc(0); }
   Acc load(In x) const { return value_cast<Acc>(x); }
   Acc step(Acc a, Acc b) const {

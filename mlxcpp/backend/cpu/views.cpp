@@ -149,7 +149,13 @@ void View::eval_cpu(const std::vector<array>& inputs, array& out) {
     out.copy_shared_buffer(in, in.strides(), in.flags(), in.data_size());
     return;
   }
+  // A row-major buffer whose start is aligned for the new element type (a
+  // slice may start mid-element of the wider type).
   array dense = cpu::row_major(in);
+  if (dense.offset() % static_cast<int64_t>(out.itemsize()) != 0) {
+    dense = array(allocator::malloc(in.nbytes()), in.shape(), in.dtype());
+    cpu::copy_strided(in, dense.data<void>(), in.dtype(), dense.strides());
+  }
   const auto strides = cpu::row_major_strides(out.shape());
   const auto l = cpu::layout_of(out.shape(), strides);
   out.copy_shared_buffer(dense, strides, l.flags, l.data_size);
