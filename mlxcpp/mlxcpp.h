@@ -8,6 +8,7 @@
 #include "mlxcpp/core/build_info.h"
 #include "mlxcpp/core/device.h"
 #include "mlxcpp/core/dtype.h"
+#include "mlxcpp/core/einsum.h"
 #include "mlxcpp/core/errors.h"
 #include "mlxcpp/core/memory.h"
 #include "mlxcpp/core/ops.h"

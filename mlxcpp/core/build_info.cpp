@@ -1,5 +1,6 @@
 #include "mlxcpp/core/build_info.h"
 
+#include "mlxcpp/backend/cpu/blas.h"
 #include "mlxcpp/backend/cpu/threadpool.h"
 #include "mlxcpp/version.h"
 
@@ -72,7 +73,7 @@ BuildInfo build_info() {
     info.isa_cpu.push_back("avx512vnni");
   }
 #endif
-  info.blas = "none linked (matmul arrives with the linear-algebra issue)";
+  info.blas = cpu::blas_info().library;
   info.threads = cpu::num_threads();
   return info;
 }

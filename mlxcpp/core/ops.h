@@ -612,6 +612,45 @@ array logcumsumexp(const array& a, int axis, bool reverse = false, bool inclusiv
 /** The n-th discrete difference along axis. */
 array diff(const array& a, int n = 1, int axis = -1, StreamOrDevice s = {});
 
+// ---------------------------------------------------------- matrix products
+
+/** Matrix product with NumPy's rules: batch axes broadcast, 1-D operands become a row
+ *  (first) or column (second) that is removed from the result. Floating types use BLAS
+ *  (half types accumulate in float32); integers are exact (an extension over MLX). */
+array matmul(const array& a, const array& b, StreamOrDevice s = {});
+
+/** beta * c + alpha * (a @ b). */
+array addmm(array c, array a, array b, const float& alpha = 1.f, const float& beta = 1.f,
+            StreamOrDevice s = {});
+
+/** Matrix products with blocks of the output and operands masked (bool) or scaled (float);
+ *  masks have one entry per block_size x block_size block (32 or 64). */
+array block_masked_mm(array a, array b, int block_size,
+                      std::optional<array> mask_out = std::nullopt,
+                      std::optional<array> mask_lhs = std::nullopt,
+                      std::optional<array> mask_rhs = std::nullopt, StreamOrDevice s = {});
+
+/** a[lhs_indices] @ b[rhs_indices], indices picking matrices of each operand's flattened
+ *  batch (default: all, in order). Out-of-range indices throw from eval. */
+array gather_mm(array a, array b, std::optional<array> lhs_indices = std::nullopt,
+                std::optional<array> rhs_indices = std::nullopt, bool sorted_indices = false,
+                StreamOrDevice s = {});
+
+/** Contraction of the last `axis` axes of a with the first of b. */
+array tensordot(const array& a, const array& b, const int axis = 2, StreamOrDevice s = {});
+/** Contraction of axes_a of a with axes_b of b. */
+array tensordot(const array& a, const array& b, const std::vector<int>& axes_a,
+                const std::vector<int>& axes_b, StreamOrDevice s = {});
+
+/** Outer product of the flattened inputs. */
+array outer(const array& a, const array& b, StreamOrDevice s = {});
+/** Inner product over the last axes (a product for scalars). */
+array inner(const array& a, const array& b, StreamOrDevice s = {});
+/** sum(conj(a) * b) along axis. */
+array vecdot(const array& a, const array& b, int axis = -1, StreamOrDevice s = {});
+/** Kronecker product. */
+array kron(const array& a, const array& b, StreamOrDevice s = {});
+
 // ----------------------------------------------------------------- sorting
 
 /** Sorted copy along axis (the flattened array without axis); NaN sorts last. Stable. */

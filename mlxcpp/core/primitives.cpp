@@ -58,6 +58,9 @@ MLXCPP_EQUIVALENT(LogSumExp, true)
 MLXCPP_EQUIVALENT(Sort, axis_ == other->axis_)
 MLXCPP_EQUIVALENT(ArgSort, axis_ == other->axis_)
 MLXCPP_EQUIVALENT(Split, indices_ == other->indices_ && axis_ == other->axis_)
+MLXCPP_EQUIVALENT(Matmul, true)
+MLXCPP_EQUIVALENT(AddMM, alpha_ == other->alpha_ && beta_ == other->beta_)
+MLXCPP_EQUIVALENT(GatherMM, true)
 #undef MLXCPP_EQUIVALENT
 
 std::vector<Shape> Concatenate::output_shapes(const std::vector<array>& inputs) {

@@ -465,6 +465,38 @@ class ArgSort : public UnaryPrimitive {
   int axis_;
 };
 
+// Matrix products (backend/cpu/matmul.cpp): inputs [..., M, K] and [..., K, N]
+// with equal (broadcast) batch axes.
+class Matmul : public UnaryPrimitive {
+ public:
+  explicit Matmul(Stream stream) : UnaryPrimitive(stream) {}
+  MLXCPP_PRIMITIVE_COMMON(Matmul)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    auto shape = inputs[0].shape();
+    shape.back() = inputs[1].shape(-1);
+    return {shape};
+  }
+};
+
+/** alpha * (a @ b) + beta * c, with c broadcast to the output. */
+class AddMM : public UnaryPrimitive {
+ public:
+  AddMM(Stream stream, float alpha, float beta)
+      : UnaryPrimitive(stream), alpha_(alpha), beta_(beta) {}
+  MLXCPP_PRIMITIVE_COMMON(AddMM)
+
+ private:
+  float alpha_;
+  float beta_;
+};
+
+/** a[lhs] @ b[rhs]: each index picks a matrix of its operand's flattened batch. */
+class GatherMM : public UnaryPrimitive {
+ public:
+  explicit GatherMM(Stream stream) : UnaryPrimitive(stream) {}
+  MLXCPP_PRIMITIVE_COMMON(GatherMM)
+};
+
 #undef MLXCPP_PRIMITIVE_COMMON
 
 /** {a / b floored, a mod b} in one pass (two outputs). */

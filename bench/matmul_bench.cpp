@@ -1,0 +1,71 @@
+// sgemm through mx::matmul beside the same BLAS called directly with its own
+// threading (the best plain call), at n = 512 ... 4096: the difference is
+// mlxcpp's overhead (graph, allocation, splitting the output over the pool).
+//
+//   build/release/bench/matmul_bench
+#include <benchmark/benchmark.h>
+#include <dlfcn.h>
+
+#include "mlxcpp/backend/cpu/blas.h"
+#include "mlxcpp/backend/cpu/threadpool.h"
+#include "mlxcpp/mlxcpp.h"
+
+namespace mx = mlxcpp;
+
+namespace {
+
+void set_flops(benchmark::State& state, int64_t n) {
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2.0 * double(n) * double(n) * double(n) * double(state.iterations()) / 1e9,
+      benchmark::Counter::kIsRate);
+}
+
+void BM_Matmul(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  auto a = mx::ones({n, n});
+  auto b = mx::ones({n, n});
+  mx::eval(a, b);
+  for (auto _ : state) {
+    auto c = mx::matmul(a, b);
+    c.eval();
+  }
+  set_flops(state, n);
+}
+
+// The library mlxcpp loaded, called directly with its own threads.
+void BM_BlasDirect(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  mx::cpu::blas_info();  // load it the way mlxcpp does
+  void* h = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_NOLOAD);
+  if (h == nullptr) {
+    state.SkipWithError("OpenBLAS is not loaded");
+    return;
+  }
+  using sgemm_fn = void (*)(int, int, int, int, int, int, float, const float*, int, const float*,
+                            int, float, float*, int);
+  auto sgemm = reinterpret_cast<sgemm_fn>(dlsym(h, "cblas_sgemm"));
+  auto set_threads = reinterpret_cast<void (*)(int)>(dlsym(h, "openblas_set_num_threads"));
+  std::vector<float> a(size_t(n) * n, 1.0f), b(size_t(n) * n, 1.0f), c(size_t(n) * n);
+  set_threads(mx::cpu::num_threads());
+  for (auto _ : state) {
+    sgemm(101, 111, 111, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    benchmark::DoNotOptimize(c.data());
+  }
+  set_threads(1);
+  dlclose(h);
+  set_flops(state, n);
+}
+
+}  // namespace
+
+BENCHMARK(BM_Matmul)->Arg(512)->Arg(1024)->Arg(2048)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_BlasDirect)->Arg(512)->Arg(1024)->Arg(2048)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+int main(int argc, char** argv) {
+  std::printf("BLAS: %s; threads: %d\n", mx::cpu::blas_info().library.c_str(),
+              mx::cpu::num_threads());
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
