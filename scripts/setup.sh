@@ -11,6 +11,7 @@ PACKAGES=(
   libfmt-dev                      # formatting
   libcli11-dev                    # the mlxcpp command line
   nlohmann-json3-dev              # JSON (tests read fixture indexes; model configs later)
+  libopenblas0                    # BLAS + LAPACK for matmul and linalg, loaded at run time
   libgtest-dev libgmock-dev       # tests
   libbenchmark-dev                # bench/
 )

@@ -251,3 +251,20 @@ TEST(Contractions, TensordotInnerOuterVecdotKron) {
 
 }  // namespace
 }  // namespace mlxcpp::test
+
+namespace mlxcpp::test {
+namespace {
+
+TEST(Blas, TheConfiguredLibraryIsLoaded) {
+  // setup.sh installs OpenBLAS; only MLXCPP_BLAS=none selects the portable kernels.
+  const char* forced = std::getenv("MLXCPP_BLAS");
+  const std::string lib = build_info().blas;
+  if (forced != nullptr && std::string(forced) == "none") {
+    EXPECT_NE(lib.find("portable"), std::string::npos) << lib;
+  } else {
+    EXPECT_NE(lib.find("OpenBLAS"), std::string::npos) << lib;
+  }
+}
+
+}  // namespace
+}  // namespace mlxcpp::test

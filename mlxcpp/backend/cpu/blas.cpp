@@ -73,8 +73,13 @@ bool load_lapack(void* h, Lapack<T>& l, const char prefix) {
 
 Library load() {
   Library lib;
-  // MLXCPP_BLAS names another library with the OpenBLAS interface.
+  // MLXCPP_BLAS names another library with the OpenBLAS interface, or "none"
+  // for the portable kernels (which the tests use to check them).
   const char* path = std::getenv("MLXCPP_BLAS");
+  if (path != nullptr && std::string(path) == "none") {
+    lib.info.library = "none: portable kernels (MLXCPP_BLAS=none)";
+    return lib;
+  }
   const bool set_core = std::getenv("OPENBLAS_CORETYPE") == nullptr && cpu_has_avx512();
   if (set_core) {
     setenv("OPENBLAS_CORETYPE", "SkylakeX", 0);

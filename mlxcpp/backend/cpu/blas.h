@@ -8,6 +8,8 @@
 // single-threaded; gemm() splits the output across our thread pool instead,
 // so BLAS threads never compete with the pool. Without OpenBLAS, gemm falls
 // back to a portable kernel and LAPACK calls throw Unsupported.
+// MLXCPP_BLAS=path loads another OpenBLAS-compatible library; =none forces
+// the portable kernels.
 #pragma once
 
 #include <cstdint>
