@@ -651,6 +651,77 @@ array vecdot(const array& a, const array& b, int axis = -1, StreamOrDevice s = {
 /** Kronecker product. */
 array kron(const array& a, const array& b, StreamOrDevice s = {});
 
+// ---------------------------------------------------------------- indexing
+// Index arrays are integers of any width; an index i into an axis of size n must lie in
+// [-n, n), negatives counting from the end. Bad index values throw std::invalid_argument
+// from eval (MLX leaves them undefined).
+
+/** Slices of a of size slice_sizes starting at the positions that the (broadcast) index
+ *  arrays give along axes; the result has shape index_shape + slice_sizes. */
+array gather(const array& a, const std::vector<array>& indices, const std::vector<int>& axes,
+             const Shape& slice_sizes, StreamOrDevice s = {});
+inline array gather(const array& a, const array& indices, int axis, const Shape& slice_sizes,
+                    StreamOrDevice s = {}) {
+  return gather(a, std::vector<array>{indices}, std::vector<int>{axis}, slice_sizes, s);
+}
+
+/** Entries of a at indices along axis (of the flattened array without axis); the index
+ *  dimensions replace the axis. An int index removes the axis and is checked here. */
+array take(const array& a, const array& indices, int axis, StreamOrDevice s = {});
+array take(const array& a, const array& indices, StreamOrDevice s = {});
+array take(const array& a, int index, int axis, StreamOrDevice s = {});
+array take(const array& a, int index, StreamOrDevice s = {});
+
+/** out[..., i, ...] = a[..., indices[..., i, ...], ...] along axis; a and indices have
+ *  equal ndim and broadcast in every other dimension. */
+array take_along_axis(const array& a, const array& indices, int axis, StreamOrDevice s = {});
+
+/** a with values written at indices along axis (the inverse of take_along_axis). */
+array put_along_axis(const array& a, const array& indices, const array& values, int axis,
+                     StreamOrDevice s = {});
+/** a with values added at indices along axis; repeated indices accumulate. */
+array scatter_add_axis(const array& a, const array& indices, const array& values, int axis,
+                       StreamOrDevice s = {});
+
+/** a with slices of updates ([index_shape..., slice...], slice of a.ndim() dims) written
+ *  at the positions the index arrays give along axes; with repeats the last one wins. */
+array scatter(const array& a, const std::vector<array>& indices, const array& updates,
+              const std::vector<int>& axes, StreamOrDevice s = {});
+/** scatter that adds, multiplies, or keeps the maximum or minimum at each position. */
+array scatter_add(const array& a, const std::vector<array>& indices, const array& updates,
+                  const std::vector<int>& axes, StreamOrDevice s = {});
+array scatter_prod(const array& a, const std::vector<array>& indices, const array& updates,
+                   const std::vector<int>& axes, StreamOrDevice s = {});
+array scatter_max(const array& a, const std::vector<array>& indices, const array& updates,
+                  const std::vector<int>& axes, StreamOrDevice s = {});
+array scatter_min(const array& a, const std::vector<array>& indices, const array& updates,
+                  const std::vector<int>& axes, StreamOrDevice s = {});
+inline array scatter(const array& a, const array& indices, const array& updates, int axis,
+                     StreamOrDevice s = {}) {
+  return scatter(a, std::vector<array>{indices}, updates, std::vector<int>{axis}, s);
+}
+inline array scatter_add(const array& a, const array& indices, const array& updates, int axis,
+                         StreamOrDevice s = {}) {
+  return scatter_add(a, std::vector<array>{indices}, updates, std::vector<int>{axis}, s);
+}
+inline array scatter_prod(const array& a, const array& indices, const array& updates, int axis,
+                          StreamOrDevice s = {}) {
+  return scatter_prod(a, std::vector<array>{indices}, updates, std::vector<int>{axis}, s);
+}
+inline array scatter_max(const array& a, const array& indices, const array& updates, int axis,
+                         StreamOrDevice s = {}) {
+  return scatter_max(a, std::vector<array>{indices}, updates, std::vector<int>{axis}, s);
+}
+inline array scatter_min(const array& a, const array& indices, const array& updates, int axis,
+                         StreamOrDevice s = {}) {
+  return scatter_min(a, std::vector<array>{indices}, updates, std::vector<int>{axis}, s);
+}
+
+/** a with the positions where mask (bool, a's leading dimensions) is true filled, in
+ *  row-major order, from src ([count, trailing dims...]; fewer dims broadcast, so a scalar
+ *  fills them all). Too few values throw from eval. */
+array masked_scatter(const array& a, const array& mask, const array& src, StreamOrDevice s = {});
+
 // ----------------------------------------------------------------- sorting
 
 /** Sorted copy along axis (the flattened array without axis); NaN sorts last. Stable. */
@@ -659,5 +730,22 @@ array sort(const array& a, int axis, StreamOrDevice s = {});
 /** Indices (uint32) that sort a along axis; stable. */
 array argsort(const array& a, StreamOrDevice s = {});
 array argsort(const array& a, int axis, StreamOrDevice s = {});
+
+/** Copy of a along axis (the flattened array without axis) with element kth (negative
+ *  counts from the end) in its sorted place, smaller-or-equal before it and
+ *  greater-or-equal after. */
+array partition(const array& a, int kth, StreamOrDevice s = {});
+array partition(const array& a, int kth, int axis, StreamOrDevice s = {});
+/** Indices (uint32) that partition a as partition does. */
+array argpartition(const array& a, int kth, StreamOrDevice s = {});
+array argpartition(const array& a, int kth, int axis, StreamOrDevice s = {});
+/** The k largest entries along axis (the flattened array without axis), in no set order. */
+array topk(const array& a, int k, StreamOrDevice s = {});
+array topk(const array& a, int k, int axis, StreamOrDevice s = {});
+
+/** Insertion points (uint32) of values in the sorted 1-D sequence: the first position
+ *  whose entry is not less ("left") or greater ("right") than the value. */
+array searchsorted(const array& sorted_sequence, const array& values,
+                   const std::string& side = "left", StreamOrDevice s = {});
 
 }  // namespace mlxcpp

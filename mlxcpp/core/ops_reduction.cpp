@@ -451,4 +451,74 @@ array argsort(const array& a, int axis, StreamOrDevice s) {
   return array(a.shape(), uint32, std::make_shared<ArgSort>(to_stream(s), ax), {a});
 }
 
+namespace {
+// kth normalized into [0, n) along the axis, or an error.
+int checked_kth(const char* op, int kth, int axis, const array& a) {
+  const int n = a.shape(axis);
+  if (kth < -n || kth >= n) {
+    detail::invalid(op, "kth {} is out of range for axis {} of shape {}.", kth, axis,
+                    detail::shape_str(a.shape()));
+  }
+  return kth < 0 ? kth + n : kth;
+}
+}  // namespace
+
+array partition(const array& a, int kth, StreamOrDevice s) {
+  return partition(
+      reshape(a, {detail::checked_dim("partition", static_cast<int64_t>(a.size()))}, s), kth, 0, s);
+}
+array partition(const array& a, int kth, int axis, StreamOrDevice s) {
+  const int ax = detail::normalize_axis("partition", axis, static_cast<int>(a.ndim()));
+  const int k = checked_kth("partition", kth, ax, a);
+  return array(a.shape(), a.dtype(), std::make_shared<Partition>(to_stream(s), k, ax), {a});
+}
+array argpartition(const array& a, int kth, StreamOrDevice s) {
+  return argpartition(
+      reshape(a, {detail::checked_dim("argpartition", static_cast<int64_t>(a.size()))}, s), kth, 0,
+      s);
+}
+array argpartition(const array& a, int kth, int axis, StreamOrDevice s) {
+  const int ax = detail::normalize_axis("argpartition", axis, static_cast<int>(a.ndim()));
+  const int k = checked_kth("argpartition", kth, ax, a);
+  return array(a.shape(), uint32, std::make_shared<ArgPartition>(to_stream(s), k, ax), {a});
+}
+
+array topk(const array& a, int k, StreamOrDevice s) {
+  return topk(reshape(a, {detail::checked_dim("topk", static_cast<int64_t>(a.size()))}, s), k, 0,
+              s);
+}
+array topk(const array& a, int k, int axis, StreamOrDevice s) {
+  const int ax = detail::normalize_axis("topk", axis, static_cast<int>(a.ndim()));
+  const int n = a.shape(ax);
+  if (k < 0 || k > n) {
+    detail::invalid("topk", "k = {} is out of range [0, {}] for axis {} of shape {}.", k, n, axis,
+                    detail::shape_str(a.shape()));
+  }
+  if (k == n) {
+    return a;
+  }
+  Shape start(a.ndim(), 0);
+  Shape stop = a.shape();
+  start[ax] = n - k;
+  if (k == 0) {
+    return slice(a, start, stop, s);
+  }
+  return slice(partition(a, -k, ax, s), start, stop, s);
+}
+
+array searchsorted(const array& sorted_sequence, const array& values, const std::string& side,
+                   StreamOrDevice s) {
+  if (side != "left" && side != "right") {
+    detail::invalid("searchsorted", "side must be 'left' or 'right'; got '{}'.", side);
+  }
+  if (sorted_sequence.ndim() != 1) {
+    detail::invalid("searchsorted", "The sorted sequence must be 1-D; got shape {}.",
+                    detail::shape_str(sorted_sequence.shape()));
+  }
+  const Dtype dtype = promote_types(sorted_sequence.dtype(), values.dtype());
+  return array(values.shape(), uint32,
+               std::make_shared<SearchSorted>(to_stream(s), side == "right"),
+               {astype(sorted_sequence, dtype, s), astype(values, dtype, s)});
+}
+
 }  // namespace mlxcpp

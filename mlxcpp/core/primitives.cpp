@@ -10,6 +10,12 @@ std::vector<Shape> Primitive::output_shapes(const std::vector<array>&) {
                               "] Cannot infer output shapes; they depend on input values.");
 }
 
+std::vector<Shape> Gather::output_shapes(const std::vector<array>& inputs) {
+  Shape shape = inputs.size() > 1 ? inputs[1].shape() : Shape{};
+  shape.insert(shape.end(), slice_sizes_.begin(), slice_sizes_.end());
+  return {shape};
+}
+
 namespace {
 template <typename P>
 const P* same_type(const Primitive& self, const Primitive& other) {
@@ -57,6 +63,14 @@ MLXCPP_EQUIVALENT(Softmax, precise_ == other->precise_)
 MLXCPP_EQUIVALENT(LogSumExp, true)
 MLXCPP_EQUIVALENT(Sort, axis_ == other->axis_)
 MLXCPP_EQUIVALENT(ArgSort, axis_ == other->axis_)
+MLXCPP_EQUIVALENT(Partition, kth_ == other->kth_ && axis_ == other->axis_)
+MLXCPP_EQUIVALENT(ArgPartition, kth_ == other->kth_ && axis_ == other->axis_)
+MLXCPP_EQUIVALENT(SearchSorted, right_ == other->right_)
+MLXCPP_EQUIVALENT(Gather, axes_ == other->axes_ && slice_sizes_ == other->slice_sizes_)
+MLXCPP_EQUIVALENT(GatherAxis, axis_ == other->axis_)
+MLXCPP_EQUIVALENT(Scatter, reduce_type_ == other->reduce_type_ && axes_ == other->axes_)
+MLXCPP_EQUIVALENT(ScatterAxis, reduce_type_ == other->reduce_type_ && axis_ == other->axis_)
+MLXCPP_EQUIVALENT(MaskedScatter, true)
 MLXCPP_EQUIVALENT(Split, indices_ == other->indices_ && axis_ == other->axis_)
 MLXCPP_EQUIVALENT(Matmul, true)
 MLXCPP_EQUIVALENT(AddMM, alpha_ == other->alpha_ && beta_ == other->beta_)

@@ -490,6 +490,120 @@ class AddMM : public UnaryPrimitive {
   float beta_;
 };
 
+// Indexing (backend/cpu/indexing.cpp). Index values are checked at eval:
+// [-n, n) with negatives wrapping, anything else throws.
+
+/** Slices of src at the (broadcast) index arrays' positions along axes: inputs
+ *  src, index arrays; output index shape + slice_sizes. */
+class Gather : public UnaryPrimitive {
+ public:
+  Gather(Stream stream, std::vector<int> axes, Shape slice_sizes)
+      : UnaryPrimitive(stream), axes_(std::move(axes)), slice_sizes_(std::move(slice_sizes)) {}
+  MLXCPP_PRIMITIVE_COMMON(Gather)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+
+ private:
+  std::vector<int> axes_;
+  Shape slice_sizes_;
+};
+
+/** take_along_axis: out[..., i, ...] = src[..., idx[..., i, ...], ...] (inputs src, indices). */
+class GatherAxis : public UnaryPrimitive {
+ public:
+  GatherAxis(Stream stream, int axis) : UnaryPrimitive(stream), axis_(axis) {}
+  MLXCPP_PRIMITIVE_COMMON(GatherAxis)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[1].shape()};
+  }
+
+ private:
+  int axis_;
+};
+
+/** src with update slices written (or reduced) at index positions: inputs src, index
+ *  arrays, updates [index shape..., slice...]. */
+class Scatter : public UnaryPrimitive {
+ public:
+  enum ReduceType { Max, Min, Sum, Prod, None };
+  Scatter(Stream stream, ReduceType reduce_type, std::vector<int> axes)
+      : UnaryPrimitive(stream), reduce_type_(reduce_type), axes_(std::move(axes)) {}
+  MLXCPP_PRIMITIVE_COMMON(Scatter)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
+
+ private:
+  ReduceType reduce_type_;
+  std::vector<int> axes_;
+};
+
+/** put_along_axis / scatter_add_axis: inputs src, indices, values. */
+class ScatterAxis : public UnaryPrimitive {
+ public:
+  enum ReduceType { Sum, None };
+  ScatterAxis(Stream stream, ReduceType reduce_type, int axis)
+      : UnaryPrimitive(stream), reduce_type_(reduce_type), axis_(axis) {}
+  MLXCPP_PRIMITIVE_COMMON(ScatterAxis)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
+
+ private:
+  ReduceType reduce_type_;
+  int axis_;
+};
+
+/** src with the positions where mask is true taken, in row-major order, from the values
+ *  in row-major order: inputs src, mask (bool, src's shape), values. */
+class MaskedScatter : public UnaryPrimitive {
+ public:
+  explicit MaskedScatter(Stream stream) : UnaryPrimitive(stream) {}
+  MLXCPP_PRIMITIVE_COMMON(MaskedScatter)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
+};
+
+/** Insertion points of values in a sorted 1-D sequence (uint32): inputs sequence, values. */
+class SearchSorted : public UnaryPrimitive {
+ public:
+  SearchSorted(Stream stream, bool right) : UnaryPrimitive(stream), right_(right) {}
+  MLXCPP_PRIMITIVE_COMMON(SearchSorted)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[1].shape()};
+  }
+
+ private:
+  bool right_;
+};
+
+/** Partition along an axis around the kth element (backend/cpu/sort.cpp). */
+class Partition : public UnaryPrimitive {
+ public:
+  Partition(Stream stream, int kth, int axis) : UnaryPrimitive(stream), kth_(kth), axis_(axis) {}
+  MLXCPP_PRIMITIVE_COMMON(Partition)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
+
+ private:
+  int kth_;
+  int axis_;
+};
+
+class ArgPartition : public UnaryPrimitive {
+ public:
+  ArgPartition(Stream stream, int kth, int axis) : UnaryPrimitive(stream), kth_(kth), axis_(axis) {}
+  MLXCPP_PRIMITIVE_COMMON(ArgPartition)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
+
+ private:
+  int kth_;
+  int axis_;
+};
+
 /** a[lhs] @ b[rhs]: each index picks a matrix of its operand's flattened batch. */
 class GatherMM : public UnaryPrimitive {
  public:

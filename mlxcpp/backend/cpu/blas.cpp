@@ -108,8 +108,8 @@ Library load() {
   if (auto set_threads = symbol<void (*)(int)>(lib.handle, "openblas_set_num_threads")) {
     set_threads(1);
   }
-  lib.has_lapack = load_lapack(lib.handle, lib.slapack, 's') &&
-                   load_lapack(lib.handle, lib.dlapack, 'd');
+  lib.has_lapack =
+      load_lapack(lib.handle, lib.slapack, 's') && load_lapack(lib.handle, lib.dlapack, 'd');
   std::string name = "OpenBLAS";
   if (auto config = symbol<char* (*)()>(lib.handle, "openblas_get_config")) {
     name = config();
@@ -181,8 +181,12 @@ void naive_gemm(bool ta, bool tb, int64_t m0, int64_t m1, int64_t n0, int64_t n1
 }
 
 // Offsets of a sub-block in row-major operands.
-inline int64_t a_offset(bool ta, int64_t m0, int64_t lda) { return ta ? m0 : m0 * lda; }
-inline int64_t b_offset(bool tb, int64_t n0, int64_t ldb) { return tb ? n0 * ldb : n0; }
+inline int64_t a_offset(bool ta, int64_t m0, int64_t lda) {
+  return ta ? m0 : m0 * lda;
+}
+inline int64_t b_offset(bool tb, int64_t n0, int64_t ldb) {
+  return tb ? n0 * ldb : n0;
+}
 
 template <typename T, typename Blas>
 void gemm_impl(Blas blas, bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
@@ -210,7 +214,9 @@ void gemm_impl(Blas blas, bool ta, bool tb, int64_t m, int64_t n, int64_t k, T a
 
 }  // namespace
 
-const BlasInfo& blas_info() { return library().info; }
+const BlasInfo& blas_info() {
+  return library().info;
+}
 
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {

@@ -137,8 +137,8 @@ void gemm_batch_half(const array& a, const Batch& ab, const array& b, const Batc
       cpu::copy_raw(pa, a.dtype(), {ab.row_stride, ab.col_stride}, {ShapeElem(m), ShapeElem(k)},
                     fa.data(), float32, {k, 1});
       if (converted_b != bb.offsets[i]) {  // a weight shared across the batch converts once
-        cpu::copy_raw(pb, b.dtype(), {bb.row_stride, bb.col_stride},
-                      {ShapeElem(k), ShapeElem(n)}, fb.data(), float32, {n, 1});
+        cpu::copy_raw(pb, b.dtype(), {bb.row_stride, bb.col_stride}, {ShapeElem(k), ShapeElem(n)},
+                      fb.data(), float32, {n, 1});
         converted_b = bb.offsets[i];
       }
       char* pc = out.data<char>() + i * m * n * out.itemsize();
@@ -165,33 +165,34 @@ void gemm_batch_int(const array& a, const Batch& ab, const array& b, const Batch
                     int64_t m, int64_t n, int64_t k, bool accumulate) {
   const size_t count = ab.offsets.size();
   using Acc = std::conditional_t<std::is_signed_v<T>, int64_t, uint64_t>;
-  cpu::parallel_for(static_cast<int64_t>(count) * m, std::max<int64_t>(1, 4096 / std::max<int64_t>(n * k, 1)),
-                    [&](int64_t s, int64_t e) {
-                      std::vector<Acc> row(n);
-                      for (int64_t t = s; t < e; ++t) {
-                        const int64_t i = t / m;
-                        const int64_t r = t % m;
-                        const T* pa = a.data<T>() + ab.offsets[i] + r * ab.row_stride;
-                        const T* pb = b.data<T>() + bb.offsets[i];
-                        std::fill(row.begin(), row.end(), Acc(0));
-                        for (int64_t p = 0; p < k; ++p) {
-                          const Acc av = static_cast<Acc>(pa[p * ab.col_stride]);
-                          const T* brow = pb + p * bb.row_stride;
-                          for (int64_t j = 0; j < n; ++j) {
-                            row[j] = static_cast<Acc>(
-                                static_cast<uint64_t>(row[j]) +
-                                static_cast<uint64_t>(av) *
-                                    static_cast<uint64_t>(static_cast<Acc>(brow[j * bb.col_stride])));
-                          }
-                        }
-                        T* pc = c + (i * m + r) * n;
-                        for (int64_t j = 0; j < n; ++j) {
-                          const uint64_t v = static_cast<uint64_t>(row[j]) +
-                                             (accumulate ? static_cast<uint64_t>(static_cast<Acc>(pc[j])) : 0);
-                          pc[j] = static_cast<T>(v);
-                        }
-                      }
-                    });
+  cpu::parallel_for(
+      static_cast<int64_t>(count) * m, std::max<int64_t>(1, 4096 / std::max<int64_t>(n * k, 1)),
+      [&](int64_t s, int64_t e) {
+        std::vector<Acc> row(n);
+        for (int64_t t = s; t < e; ++t) {
+          const int64_t i = t / m;
+          const int64_t r = t % m;
+          const T* pa = a.data<T>() + ab.offsets[i] + r * ab.row_stride;
+          const T* pb = b.data<T>() + bb.offsets[i];
+          std::fill(row.begin(), row.end(), Acc(0));
+          for (int64_t p = 0; p < k; ++p) {
+            const Acc av = static_cast<Acc>(pa[p * ab.col_stride]);
+            const T* brow = pb + p * bb.row_stride;
+            for (int64_t j = 0; j < n; ++j) {
+              row[j] = static_cast<Acc>(
+                  static_cast<uint64_t>(row[j]) +
+                  static_cast<uint64_t>(av) *
+                      static_cast<uint64_t>(static_cast<Acc>(brow[j * bb.col_stride])));
+            }
+          }
+          T* pc = c + (i * m + r) * n;
+          for (int64_t j = 0; j < n; ++j) {
+            const uint64_t v = static_cast<uint64_t>(row[j]) +
+                               (accumulate ? static_cast<uint64_t>(static_cast<Acc>(pc[j])) : 0);
+            pc[j] = static_cast<T>(v);
+          }
+        }
+      });
 }
 
 // out (row-major, batch x m x n) = alpha * A B + beta * out for the out dtype.
@@ -223,7 +224,9 @@ void run_batch(const array& a, const Batch& ab, const array& b, const Batch& bb,
   });
 }
 
-Shape batch_shape_of(const array& out) { return Shape(out.shape().begin(), out.shape().end() - 2); }
+Shape batch_shape_of(const array& out) {
+  return Shape(out.shape().begin(), out.shape().end() - 2);
+}
 
 }  // namespace
 
@@ -276,9 +279,10 @@ void GatherMM::eval_cpu(const std::vector<array>& inputs, array& out) {
       const I* p = idx.data<I>();
       for (size_t i = 0; i < idx.size(); ++i) {
         // Compare in the index's own signedness so huge unsigned values do not wrap negative.
-        const bool bad = std::is_unsigned_v<I>
-                             ? static_cast<uint64_t>(p[i]) >= static_cast<uint64_t>(count)
-                             : (static_cast<int64_t>(p[i]) < 0 || static_cast<int64_t>(p[i]) >= count);
+        const bool bad =
+            std::is_unsigned_v<I>
+                ? static_cast<uint64_t>(p[i]) >= static_cast<uint64_t>(count)
+                : (static_cast<int64_t>(p[i]) < 0 || static_cast<int64_t>(p[i]) >= count);
         const int64_t v = static_cast<int64_t>(p[i]);
         if (bad) {
           throw std::invalid_argument("[gather_mm] " + std::string(which) + " index " +

@@ -4,23 +4,13 @@
 
 #include "mlxcpp/backend/cpu/copy.h"
 #include "mlxcpp/backend/cpu/dispatch.h"
-#include "mlxcpp/backend/cpu/elementwise.h"
 #include "mlxcpp/backend/cpu/strided.h"
+#include "mlxcpp/backend/cpu/update.h"
 #include "mlxcpp/core/primitives.h"
 
 namespace mlxcpp {
 
 namespace {
-
-// out = a copy of src in row-major order, taking over src's buffer when it is
-// row-major and used nowhere else.
-void copy_or_donate(const array& src, array& out) {
-  if (src.flags().row_contiguous && src.is_donatable() && src.itemsize() == out.itemsize()) {
-    out.copy_shared_buffer(src);
-  } else {
-    cpu::copy_to_row_major(src, out);
-  }
-}
 
 // Element offset and strides of the slice start:stop:step of an array with
 // the given strides (start already normalized by the op).
@@ -38,66 +28,6 @@ Strides slice_strides(const Shape& step, const Strides& strides) {
     out[i] = strides[i] * step[i];
   }
   return out;
-}
-
-// dst[i] = combine(dst[i], upd[i]) over a strided region of dst.
-template <typename T, typename Combine>
-void combine_into(const array& upd, T* dst, const Strides& dst_strides, Combine combine) {
-  const T* src = upd.data<T>();
-  auto c = cpu::collapse_dims<2>(upd.shape(), {&upd.strides(), &dst_strides});
-  const int64_t inner = c.shape.back();
-  const int64_t su = c.strides[0].back();
-  const int64_t sd = c.strides[1].back();
-  cpu::RowCursor<2> cur(c, 0);
-  for (int64_t r = 0, rows = cpu::num_rows(c.shape); r < rows; ++r) {
-    const T* s = src + cur.offsets()[0];
-    T* d = dst + cur.offsets()[1];
-    for (int64_t i = 0; i < inner; ++i) {
-      d[i * sd] = static_cast<T>(combine(d[i * sd], s[i * su]));
-    }
-    cur.next();
-  }
-}
-
-void update_region(const array& upd, array& out, int64_t offset, const Strides& strides,
-                   SliceUpdate::ReduceType mode) {
-  if (upd.size() == 0) {
-    return;
-  }
-  char* base = out.data<char>() + offset * static_cast<int64_t>(out.itemsize());
-  if (mode == SliceUpdate::None) {
-    cpu::copy_strided(upd, base, out.dtype(), strides);
-    return;
-  }
-  cpu::dispatch_all_types(out.dtype(), [&](auto tag) {
-    using T = MLXCPP_TAG_TYPE(tag);
-    T* dst = reinterpret_cast<T*>(base);
-    using F = std::conditional_t<is_half_v<T>, float, T>;
-    switch (mode) {
-      case SliceUpdate::Sum:
-        if constexpr (std::is_same_v<T, bool>) {
-          combine_into<T>(upd, dst, strides, [](bool a, bool b) { return a || b; });
-        } else {
-          combine_into<T>(upd, dst, strides, [](F a, F b) { return a + b; });
-        }
-        break;
-      case SliceUpdate::Prod:
-        if constexpr (std::is_same_v<T, bool>) {
-          combine_into<T>(upd, dst, strides, [](bool a, bool b) { return a && b; });
-        } else {
-          combine_into<T>(upd, dst, strides, [](F a, F b) { return a * b; });
-        }
-        break;
-      case SliceUpdate::Max:
-        combine_into<T>(upd, dst, strides, [](F a, F b) { return b > a ? b : a; });
-        break;
-      case SliceUpdate::Min:
-        combine_into<T>(upd, dst, strides, [](F a, F b) { return b < a ? b : a; });
-        break;
-      case SliceUpdate::None:
-        break;
-    }
-  });
 }
 
 // The start offsets of a dynamic slice along axes, read from an integer
@@ -144,13 +74,13 @@ void Slice::eval_cpu(const std::vector<array>& inputs, array& out) {
 }
 
 void SliceUpdate::eval_cpu(const std::vector<array>& inputs, array& out) {
-  copy_or_donate(inputs[0], out);
+  cpu::copy_or_donate(inputs[0], out);
   const auto& upd = inputs[1];
   if (upd.size() == 0) {
     return;
   }
-  update_region(upd, out, slice_offset(start_indices_, out.strides()),
-                slice_strides(strides_, out.strides()), reduce_type_);
+  cpu::update_region(upd, out, slice_offset(start_indices_, out.strides()),
+                     slice_strides(strides_, out.strides()), cpu::update_mode(reduce_type_));
 }
 
 void DynamicSlice::eval_cpu(const std::vector<array>& inputs, array& out) {
@@ -172,8 +102,8 @@ void DynamicSliceUpdate::eval_cpu(const std::vector<array>& inputs, array& out) 
   const auto& src = inputs[0];
   const int64_t offset = dynamic_offset(inputs[2], axes_, src.shape(), upd.shape(),
                                         cpu::row_major_strides(src.shape()), "slice_update");
-  copy_or_donate(src, out);
-  update_region(upd, out, offset, out.strides(), SliceUpdate::None);
+  cpu::copy_or_donate(src, out);
+  cpu::update_region(upd, out, offset, out.strides(), cpu::UpdateMode::None);
 }
 
 void Concatenate::eval_cpu(const std::vector<array>& inputs, array& out) {
