@@ -13,6 +13,7 @@
 #include "mlxcpp/core/memory.h"
 #include "mlxcpp/core/ops.h"
 #include "mlxcpp/core/primitive.h"
+#include "mlxcpp/core/random.h"
 #include "mlxcpp/core/stream.h"
 #include "mlxcpp/core/transforms.h"
 #include "mlxcpp/core/utils.h"

@@ -604,6 +604,24 @@ class ArgPartition : public UnaryPrimitive {
   int axis_;
 };
 
+/** Threefry-2x32 bits for each key (input [..., 2] uint32): output [..., shape...] of
+ *  width-byte elements, laid out per key as MLX's RandomBits (backend/cpu/random.cpp). */
+class RandomBits : public UnaryPrimitive {
+ public:
+  RandomBits(Stream stream, Shape shape, int width)
+      : UnaryPrimitive(stream), shape_(std::move(shape)), width_(width) {}
+  MLXCPP_PRIMITIVE_COMMON(RandomBits)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    Shape out(inputs[0].shape().begin(), inputs[0].shape().end() - 1);
+    out.insert(out.end(), shape_.begin(), shape_.end());
+    return {out};
+  }
+
+ private:
+  Shape shape_;
+  int width_;
+};
+
 /** a[lhs] @ b[rhs]: each index picks a matrix of its operand's flattened batch. */
 class GatherMM : public UnaryPrimitive {
  public:
