@@ -3,6 +3,7 @@
 // primitives.cpp.
 #pragma once
 
+#include <string>
 #include <typeinfo>
 #include <vector>
 
@@ -622,12 +623,105 @@ class RandomBits : public UnaryPrimitive {
   int width_;
 };
 
+// Linear algebra on the last two axes through LAPACK (backend/cpu/linalg.cpp,
+// linalg_spectral.cpp); float32 and float64 (complex64 where noted).
+
+/** Inverse of each matrix; tri: of a triangular one (the upper or lower part is used). */
+class Inverse : public UnaryPrimitive {
+ public:
+  Inverse(Stream stream, bool tri, bool upper) : UnaryPrimitive(stream), tri_(tri), upper_(upper) {}
+  MLXCPP_PRIMITIVE_COMMON(Inverse)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
+
+ private:
+  bool tri_;
+  bool upper_;
+};
+
+/** Cholesky factor (lower, or upper) of each symmetric positive definite matrix. */
+class Cholesky : public UnaryPrimitive {
+ public:
+  Cholesky(Stream stream, bool upper) : UnaryPrimitive(stream), upper_(upper) {}
+  MLXCPP_PRIMITIVE_COMMON(Cholesky)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
+
+ private:
+  bool upper_;
+};
+
+// Multi-output primitives with state.
+#define MLXCPP_MULTI_PRIMITIVE_COMMON(NAME)                                            \
+  void eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) override; \
+  const char* name() const override {                                                  \
+    return #NAME;                                                                      \
+  }                                                                                    \
+  bool is_equivalent(const Primitive& other) const override;
+
+/** Reduced QR: Q [..., m, k] and R [..., k, n] with k = min(m, n). */
+class QRF : public Primitive {
+ public:
+  explicit QRF(Stream stream) : Primitive(stream) {}
+  MLXCPP_MULTI_PRIMITIVE_COMMON(QRF)
+};
+
+/** Full SVD: U [..., m, m], S [..., k], Vt [..., n, n] (S alone without compute_uv);
+ *  complex64 input gives float32 S. */
+class SVD : public Primitive {
+ public:
+  SVD(Stream stream, bool compute_uv) : Primitive(stream), compute_uv_(compute_uv) {}
+  MLXCPP_MULTI_PRIMITIVE_COMMON(SVD)
+
+ private:
+  bool compute_uv_;
+};
+
+/** Eigenvalues (ascending) and optionally eigenvectors (columns) of Hermitian matrices,
+ *  reading the triangle uplo ("L" or "U"); complex64 allowed. */
+class Eigh : public Primitive {
+ public:
+  Eigh(Stream stream, std::string uplo, bool compute_eigenvectors)
+      : Primitive(stream), uplo_(std::move(uplo)), compute_eigenvectors_(compute_eigenvectors) {}
+  MLXCPP_MULTI_PRIMITIVE_COMMON(Eigh)
+
+ private:
+  std::string uplo_;
+  bool compute_eigenvectors_;
+};
+
+/** Eigenvalues and optionally right eigenvectors (columns, unit norm) of general
+ *  matrices, both complex64. */
+class Eig : public Primitive {
+ public:
+  Eig(Stream stream, bool compute_eigenvectors)
+      : Primitive(stream), compute_eigenvectors_(compute_eigenvectors) {}
+  MLXCPP_MULTI_PRIMITIVE_COMMON(Eig)
+
+ private:
+  bool compute_eigenvectors_;
+};
+
+/** LU with partial pivoting: packed LU [..., m, n], LAPACK pivots [..., k] (0-based, uint32)
+ *  and the row permutation [..., m] (uint32) with a = (L U)[perm]. */
+class LUF : public Primitive {
+ public:
+  explicit LUF(Stream stream) : Primitive(stream) {}
+  MLXCPP_MULTI_PRIMITIVE_COMMON(LUF)
+};
+
+#undef MLXCPP_MULTI_PRIMITIVE_COMMON
+
 /** a[lhs] @ b[rhs]: each index picks a matrix of its operand's flattened batch. */
 class GatherMM : public UnaryPrimitive {
  public:
   explicit GatherMM(Stream stream) : UnaryPrimitive(stream) {}
   MLXCPP_PRIMITIVE_COMMON(GatherMM)
 };
+
+
 
 #undef MLXCPP_PRIMITIVE_COMMON
 

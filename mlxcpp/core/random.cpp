@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 
+#include "mlxcpp/core/linalg.h"
 #include "mlxcpp/core/ops.h"
 #include "mlxcpp/core/ops_common.h"
 #include "mlxcpp/core/primitives.h"
@@ -170,6 +171,35 @@ array normal(const Shape& shape, Dtype dtype, const std::optional<array>& loc,
     samples = add(astype(*loc, dtype, s), samples, s);
   }
   return samples;
+}
+
+array multivariate_normal(const array& mean, const array& cov, const Shape& shape, Dtype dtype,
+                          const std::optional<array>& key, StreamOrDevice s) {
+  if (dtype != float32) {
+    invalid("multivariate_normal", "The dtype must be float32; got {}.", dtype_name(dtype));
+  }
+  if (mean.ndim() < 1) {
+    invalid("multivariate_normal", "mean must have at least one dimension.");
+  }
+  if (cov.ndim() < 2 || cov.shape(-1) != cov.shape(-2)) {
+    invalid("multivariate_normal", "cov must be [..., n, n]; got shape {}.",
+            shape_str(cov.shape()));
+  }
+  const int n = mean.shape(-1);
+  if (cov.shape(-1) != n) {
+    invalid("multivariate_normal", "mean of shape {} and cov of shape {} do not match.",
+            shape_str(mean.shape()), shape_str(cov.shape()));
+  }
+  Shape out_shape = broadcast_shapes(Shape(cov.shape().begin(), cov.shape().end() - 2),
+                                     Shape(mean.shape().begin(), mean.shape().end() - 1));
+  out_shape = broadcast_shapes(out_shape, shape);
+  out_shape.push_back(n);
+  // A square root of cov through its SVD: cov = U S Vt = (U sqrt(S) Vt)^2 for PSD cov.
+  const auto usv = linalg::svd(astype(cov, float32, s), true, s);
+  const array root =
+      astype(matmul(multiply(usv[0], expand_dims(sqrt(usv[1], s), -2, s), s), usv[2], s), dtype, s);
+  const array z = normal(out_shape, dtype, 0.0f, 1.0f, key, s);
+  return add(mean, squeeze(matmul(expand_dims(z, -2, s), root, s), -2, s), s);
 }
 
 array randint(const array& low, const array& high, const Shape& shape, Dtype dtype,

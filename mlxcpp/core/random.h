@@ -92,6 +92,11 @@ inline array normal(const Shape& shape, const std::optional<array>& key = std::n
   return normal(shape, float32, std::nullopt, std::nullopt, key, s);
 }
 
+/** Samples of N(mean, cov) (float32): mean [..., n], cov [..., n, n] positive
+ *  semi-definite; the result has shape broadcast(batch of mean, batch of cov, shape) + [n]. */
+array multivariate_normal(const array& mean, const array& cov, const Shape& shape, Dtype dtype,
+                          const std::optional<array>& key = std::nullopt, StreamOrDevice s = {});
+
 /** Integers uniform in [low, high) of an integer dtype. */
 array randint(const array& low, const array& high, const Shape& shape, Dtype dtype = int32,
               const std::optional<array>& key = std::nullopt, StreamOrDevice s = {});

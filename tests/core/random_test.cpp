@@ -297,6 +297,37 @@ TEST(RandomDistributions, LargeSampleMoments) {
   EXPECT_NEAR(vi / im.size(), 0.5, 0.02);
 }
 
+TEST(RandomDistributions, MultivariateNormalMoments) {
+  const array mean = array({1.0f, -2.0f});
+  const array cov = array({2.0f, 0.6f, 0.6f, 0.5f}, {2, 2});
+  const int n = 100000;
+  const array x = rnd::multivariate_normal(mean, cov, {n}, float32, rnd::key(5));
+  ASSERT_EQ(x.shape(), (Shape{n, 2}));
+  const auto v = values<double>(x);
+  double m0 = 0, m1 = 0;
+  for (int i = 0; i < n; ++i) {
+    m0 += v[2 * i] / n;
+    m1 += v[2 * i + 1] / n;
+  }
+  double c00 = 0, c01 = 0, c11 = 0;
+  for (int i = 0; i < n; ++i) {
+    const double d0 = v[2 * i] - m0;
+    const double d1 = v[2 * i + 1] - m1;
+    c00 += d0 * d0 / n;
+    c01 += d0 * d1 / n;
+    c11 += d1 * d1 / n;
+  }
+  EXPECT_NEAR(m0, 1.0, 0.02);
+  EXPECT_NEAR(m1, -2.0, 0.01);
+  EXPECT_NEAR(c00, 2.0, 0.04);
+  EXPECT_NEAR(c01, 0.6, 0.02);
+  EXPECT_NEAR(c11, 0.5, 0.01);
+  EXPECT_THROW(rnd::multivariate_normal(mean, cov, {2}, float64), std::invalid_argument);
+  EXPECT_THROW(rnd::multivariate_normal(array(1.0f), cov, {2}, float32), std::invalid_argument);
+  EXPECT_THROW(rnd::multivariate_normal(mean, zeros({2, 3}), {2}, float32), std::invalid_argument);
+  EXPECT_THROW(rnd::multivariate_normal(zeros({3}), cov, {2}, float32), std::invalid_argument);
+}
+
 TEST(RandomDistributions, RangesAndEdgeProbabilities) {
   const array key = rnd::key(7);
   const auto u = values<float>(rnd::uniform(-2.0f, 3.0f, {10000}, float32, key));

@@ -34,6 +34,7 @@ struct Library {
   cgemm_fn cgemm{nullptr};
   Lapack<float> slapack{};
   Lapack<double> dlapack{};
+  ComplexLapack clapack{};
   bool has_lapack{false};
 };
 
@@ -69,6 +70,13 @@ bool load_lapack(void* h, Lapack<T>& l, const char prefix) {
   l.trsm = reinterpret_cast<decltype(l.trsm)>(dlsym(h, name("trsm_").c_str()));
   return l.getrf && l.getri && l.getrs && l.potrf && l.potri && l.trtri && l.geqrf && l.orgqr &&
          l.gesdd && l.syevd && l.geev && l.trsm;
+}
+
+bool load_complex_lapack(void* h, ComplexLapack& l) {
+  l.gesdd = reinterpret_cast<decltype(l.gesdd)>(dlsym(h, "cgesdd_"));
+  l.heevd = reinterpret_cast<decltype(l.heevd)>(dlsym(h, "cheevd_"));
+  l.geev = reinterpret_cast<decltype(l.geev)>(dlsym(h, "cgeev_"));
+  return l.gesdd && l.heevd && l.geev;
 }
 
 Library load() {
@@ -108,8 +116,9 @@ Library load() {
   if (auto set_threads = symbol<void (*)(int)>(lib.handle, "openblas_set_num_threads")) {
     set_threads(1);
   }
-  lib.has_lapack =
-      load_lapack(lib.handle, lib.slapack, 's') && load_lapack(lib.handle, lib.dlapack, 'd');
+  lib.has_lapack = load_lapack(lib.handle, lib.slapack, 's') &&
+                   load_lapack(lib.handle, lib.dlapack, 'd') &&
+                   load_complex_lapack(lib.handle, lib.clapack);
   std::string name = "OpenBLAS";
   if (auto config = symbol<char* (*)()>(lib.handle, "openblas_get_config")) {
     name = config();
@@ -248,6 +257,13 @@ const Lapack<double>& lapack<double>() {
     throw Unsupported("[linalg] No LAPACK library is available; install OpenBLAS (libopenblas0).");
   }
   return library().dlapack;
+}
+
+const ComplexLapack& complex_lapack() {
+  if (!library().has_lapack) {
+    throw Unsupported("[linalg] No LAPACK library is available; install OpenBLAS (libopenblas0).");
+  }
+  return library().clapack;
 }
 
 }  // namespace mlxcpp::cpu

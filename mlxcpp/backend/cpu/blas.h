@@ -29,9 +29,8 @@ const BlasInfo& blas_info();
 
 /** Row-major C = alpha * op(A) op(B) + beta * C with op = transpose when the flag is set.
  *  lda/ldb/ldc are row strides in elements. Runs on the thread pool. */
-void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-          const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-          int64_t ldc);
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
           const double* a, int64_t lda, const double* b, int64_t ldb, double beta, double* c,
           int64_t ldc);
@@ -52,8 +51,8 @@ struct Lapack {
   void (*potri)(const char* uplo, const int* n, T* a, const int* lda, int* info, size_t);
   void (*trtri)(const char* uplo, const char* diag, const int* n, T* a, const int* lda, int* info,
                 size_t, size_t);
-  void (*geqrf)(const int* m, const int* n, T* a, const int* lda, T* tau, T* work,
-                const int* lwork, int* info);
+  void (*geqrf)(const int* m, const int* n, T* a, const int* lda, T* tau, T* work, const int* lwork,
+                int* info);
   void (*orgqr)(const int* m, const int* n, const int* k, T* a, const int* lda, const T* tau,
                 T* work, const int* lwork, int* info);
   void (*gesdd)(const char* jobz, const int* m, const int* n, T* a, const int* lda, T* s, T* u,
@@ -70,8 +69,24 @@ struct Lapack {
                const int* ldb, size_t, size_t, size_t, size_t);
 };
 
+/** The complex64 LAPACK routines linalg uses (svd, eigh, eig). */
+struct ComplexLapack {
+  void (*gesdd)(const char* jobz, const int* m, const int* n, complex64_t* a, const int* lda,
+                float* s, complex64_t* u, const int* ldu, complex64_t* vt, const int* ldvt,
+                complex64_t* work, const int* lwork, float* rwork, int* iwork, int* info, size_t);
+  void (*heevd)(const char* jobz, const char* uplo, const int* n, complex64_t* a, const int* lda,
+                float* w, complex64_t* work, const int* lwork, float* rwork, const int* lrwork,
+                int* iwork, const int* liwork, int* info, size_t, size_t);
+  void (*geev)(const char* jobvl, const char* jobvr, const int* n, complex64_t* a, const int* lda,
+               complex64_t* w, complex64_t* vl, const int* ldvl, complex64_t* vr, const int* ldvr,
+               complex64_t* work, const int* lwork, float* rwork, int* info, size_t, size_t);
+};
+
 /** LAPACK for T (float or double); throws Unsupported when no LAPACK library could be loaded. */
 template <typename T>
 const Lapack<T>& lapack();
+
+/** LAPACK for complex64; throws Unsupported when no LAPACK library could be loaded. */
+const ComplexLapack& complex_lapack();
 
 }  // namespace mlxcpp::cpu
