@@ -81,6 +81,8 @@ MLXCPP_EQUIVALENT(Eigh,
 MLXCPP_EQUIVALENT(Eig, compute_eigenvectors_ == other->compute_eigenvectors_)
 MLXCPP_EQUIVALENT(LUF, true)
 MLXCPP_EQUIVALENT(Split, indices_ == other->indices_ && axis_ == other->axis_)
+MLXCPP_EQUIVALENT(FFT,
+                  axes_ == other->axes_ && inverse_ == other->inverse_ && real_ == other->real_)
 MLXCPP_EQUIVALENT(Matmul, true)
 MLXCPP_EQUIVALENT(AddMM, alpha_ == other->alpha_ && beta_ == other->beta_)
 MLXCPP_EQUIVALENT(GatherMM, true)

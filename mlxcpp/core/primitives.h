@@ -721,6 +721,23 @@ class GatherMM : public UnaryPrimitive {
   MLXCPP_PRIMITIVE_COMMON(GatherMM)
 };
 
+/** Unnormalized DFT over axes (backend/cpu/fft.cpp); inverse ones are scaled by 1/N.
+ *  real: float32 -> complex64 (forward; the last axis keeps n / 2 + 1 values) or
+ *  complex64 -> float32 (inverse; the output's last axis gives n). */
+class FFT : public UnaryPrimitive {
+ public:
+  FFT(Stream stream, std::vector<size_t> axes, bool inverse, bool real)
+      : UnaryPrimitive(stream), axes_(std::move(axes)), inverse_(inverse), real_(real) {}
+  MLXCPP_PRIMITIVE_COMMON(FFT)
+  const std::vector<size_t>& axes() const { return axes_; }
+  bool inverse() const { return inverse_; }
+  bool real() const { return real_; }
+
+ private:
+  std::vector<size_t> axes_;
+  bool inverse_;
+  bool real_;
+};
 
 
 #undef MLXCPP_PRIMITIVE_COMMON
