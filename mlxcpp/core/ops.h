@@ -651,6 +651,12 @@ array vecdot(const array& a, const array& b, int axis = -1, StreamOrDevice s = {
 /** Kronecker product. */
 array kron(const array& a, const array& b, StreamOrDevice s = {});
 
+/** The Walsh-Hadamard transform along the last axis, of size m * 2^k with m in
+ *  {1, 12, 20, 28}, times scale (default 1 / sqrt(size), which makes it orthonormal).
+ *  Integer inputs give float32. */
+array hadamard_transform(const array& a, std::optional<float> scale = std::nullopt,
+                         StreamOrDevice s = {});
+
 // ---------------------------------------------------------------- indexing
 // Index arrays are integers of any width; an index i into an axis of size n must lie in
 // [-n, n), negatives counting from the end. Bad index values throw std::invalid_argument

@@ -104,9 +104,9 @@ array addmm(array c, array a, array b, const float& alpha, const float& beta, St
   check_inner("addmm", a, b);
   const Dtype t = product_type("addmm", result_type(a, b, c), false);
   if (t == complex64) {
-    return add(multiply(squeeze_vector_axes(matmul(a, b, s), a_vector, b_vector, s), array(alpha),
-                        s),
-               multiply(array(beta), c, s), s);
+    return add(
+        multiply(squeeze_vector_axes(matmul(a, b, s), a_vector, b_vector, s), array(alpha), s),
+        multiply(array(beta), c, s), s);
   }
   a = astype(a, t, s);
   b = astype(b, t, s);
@@ -236,8 +236,7 @@ array tensordot(const array& a, const array& b, const int axis, StreamOrDevice s
     invalid("tensordot", "axis must be non-negative; got {}.", axis);
   }
   if (axis > static_cast<int>(std::min(a.ndim(), b.ndim()))) {
-    invalid("tensordot", "axis must be at most the number of dimensions of a and b; got {}.",
-            axis);
+    invalid("tensordot", "axis must be at most the number of dimensions of a and b; got {}.", axis);
   }
   std::vector<int> adims, bdims;
   for (int i = 0; i < axis; ++i) {
@@ -291,12 +290,12 @@ array tensordot(const array& a, const array& b, const std::vector<int>& axes_a,
       rshape.push_back(b.shape(static_cast<int>(i)));
     }
   }
-  auto x = reshape(transpose(a, ta, s),
-                   {detail::checked_dim("tensordot", sa), detail::checked_dim("tensordot", csize)},
-                   s);
-  auto y = reshape(transpose(b, tb, s),
-                   {detail::checked_dim("tensordot", csize), detail::checked_dim("tensordot", sb)},
-                   s);
+  auto x =
+      reshape(transpose(a, ta, s),
+              {detail::checked_dim("tensordot", sa), detail::checked_dim("tensordot", csize)}, s);
+  auto y =
+      reshape(transpose(b, tb, s),
+              {detail::checked_dim("tensordot", csize), detail::checked_dim("tensordot", sb)}, s);
   return reshape(matmul(x, y, s), rshape, s);
 }
 
@@ -346,6 +345,37 @@ array kron(const array& a, const array& b, StreamOrDevice s) {
     out_shape[i] = detail::checked_dim("kron", int64_t(out_shape[i]) * b.shape(j));
   }
   return reshape(multiply(reshape(a, a_shape, s), reshape(b, b_shape, s), s), out_shape, s);
+}
+
+// -------------------------------------------------------------- hadamard
+
+array hadamard_transform(const array& a, std::optional<float> scale_in, StreamOrDevice s) {
+  if (a.size() == 0) {
+    invalid("hadamard_transform", "Empty arrays are not supported.");
+  }
+  const int n = a.ndim() > 0 ? a.shape(-1) : 1;
+  int power = n;
+  for (int m : {12, 20, 28}) {
+    if ((power & (power - 1)) != 0 && power % m == 0) {
+      power /= m;
+      break;
+    }
+  }
+  if ((power & (power - 1)) != 0 || power > (1 << 26)) {
+    invalid("hadamard_transform",
+            "The last axis must have size m * 2^k with m in (1, 12, 20, 28) and k <= 26; got {}.",
+            n);
+  }
+  const Dtype dtype = issubdtype(a.dtype(), floating) ? a.dtype() : float32;
+  // The default scale in float, as MLX, except for float64 which keeps its precision.
+  const double scale = scale_in           ? *scale_in
+                       : dtype == float64 ? 1.0 / std::sqrt(static_cast<double>(n))
+                                          : 1.0f / std::sqrt(static_cast<float>(n));
+  if (n == 1) {
+    return scale == 1.0 ? astype(a, dtype, s) : multiply(a, array(scale, dtype), s);
+  }
+  return array(a.shape(), dtype, std::make_shared<Hadamard>(to_stream(s), scale),
+               {astype(a, dtype, s)});
 }
 
 }  // namespace mlxcpp

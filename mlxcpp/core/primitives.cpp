@@ -80,6 +80,7 @@ MLXCPP_EQUIVALENT(Eigh,
                   uplo_ == other->uplo_ && compute_eigenvectors_ == other->compute_eigenvectors_)
 MLXCPP_EQUIVALENT(Eig, compute_eigenvectors_ == other->compute_eigenvectors_)
 MLXCPP_EQUIVALENT(LUF, true)
+MLXCPP_EQUIVALENT(Hadamard, scale_ == other->scale_)
 MLXCPP_EQUIVALENT(Split, indices_ == other->indices_ && axis_ == other->axis_)
 MLXCPP_EQUIVALENT(FFT,
                   axes_ == other->axes_ && inverse_ == other->inverse_ && real_ == other->real_)

@@ -654,11 +654,11 @@ class Cholesky : public UnaryPrimitive {
 };
 
 // Multi-output primitives with state.
-#define MLXCPP_MULTI_PRIMITIVE_COMMON(NAME)                                            \
+#define MLXCPP_MULTI_PRIMITIVE_COMMON(NAME)                                              \
   void eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) override; \
-  const char* name() const override {                                                  \
-    return #NAME;                                                                      \
-  }                                                                                    \
+  const char* name() const override {                                                    \
+    return #NAME;                                                                        \
+  }                                                                                      \
   bool is_equivalent(const Primitive& other) const override;
 
 /** Reduced QR: Q [..., m, k] and R [..., k, n] with k = min(m, n). */
@@ -713,6 +713,20 @@ class LUF : public Primitive {
 };
 
 #undef MLXCPP_MULTI_PRIMITIVE_COMMON
+
+/** Walsh-Hadamard transform along the last axis (size m * 2^k, m in {1, 12, 20, 28}),
+ *  times scale (backend/cpu/hadamard.cpp). */
+class Hadamard : public UnaryPrimitive {
+ public:
+  Hadamard(Stream stream, double scale) : UnaryPrimitive(stream), scale_(scale) {}
+  MLXCPP_PRIMITIVE_COMMON(Hadamard)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
+
+ private:
+  double scale_;  // rounded to float for every dtype but float64
+};
 
 /** a[lhs] @ b[rhs]: each index picks a matrix of its operand's flattened batch. */
 class GatherMM : public UnaryPrimitive {

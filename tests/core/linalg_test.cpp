@@ -293,6 +293,47 @@ TEST(LinalgEig, GeneralMatricesWithComplexEigenvalues) {
   }
 }
 
+TEST(LinalgNonFinite, IterativeDecompositionsRejectNanAndInf) {
+  const array a = array({1.0f, NAN, 2.0f, 3.0f}, {2, 2});
+  const array b = array({1.0f, 0.0f, INFINITY, 3.0f}, {2, 2});
+  for (const array& x : {a, b}) {
+    EXPECT_THROW(la::svd(x)[1].eval(), std::invalid_argument);
+    EXPECT_THROW(la::eigvalsh(x).eval(), std::invalid_argument);
+    EXPECT_THROW(la::eigvals(x).eval(), std::invalid_argument);
+  }
+  // Direct factorizations propagate NaN (as LAPACK and MLX do) without failing.
+  const auto inv_nan = values<float>(la::inv(a));
+  EXPECT_TRUE(std::isnan(inv_nan[0]) || std::isnan(inv_nan[1]));
+}
+
+TEST(LinalgIllConditioned, HilbertSystemsHaveSmallResiduals) {
+  // Hilbert matrices: condition numbers ~1e7 (n = 6) to ~1e13 (n = 10) in float64.
+  for (int n : {6, 8, 10}) {
+    std::vector<double> h(static_cast<size_t>(n) * n);
+    for (int i = 0; i < n; ++i) {
+      for (int j = 0; j < n; ++j) {
+        h[i * n + j] = 1.0 / (i + j + 1);
+      }
+    }
+    const array a = array(h.begin(), {n, n}, float64);
+    const array b = ones({n, 1}, float64);
+    const array x = la::solve(a, b);
+    // The backward error ||A x - b|| / (||A|| ||x||) stays near machine precision even
+    // though x itself is only accurate to cond(A) * eps.
+    const double residual = la::norm(subtract(matmul(a, x), b)).item<double>();
+    const double scale = la::norm(a).item<double>() * la::norm(x).item<double>();
+    EXPECT_LT(residual / scale, 1e-9) << n;
+    auto [q, r] = la::qr(a);
+    expect_all_close(matmul(q, r), a, 1e-14);
+    auto usv = la::svd(a);
+    expect_all_close(matmul(multiply(usv[0], expand_dims(usv[1], -2)), usv[2]), a, 1e-14);
+    // The smallest singular value is tiny but positive.
+    const auto sv = values<double>(usv[1]);
+    EXPECT_GT(sv.back(), 0.0);
+    EXPECT_LT(sv.back() / sv.front(), 1e-6);
+  }
+}
+
 // --------------------------------------------------------- solve, det, norm
 
 TEST(LinalgSolve, SolvesVectorsAndMatrices) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <vector>
 
@@ -40,6 +41,24 @@ void check_converged(const char* op, const char* routine, int info, int64_t inde
     throw std::runtime_error(
         fmt::format("[{}] LAPACK {} did not converge on matrix {} of the batch (info {}).", op,
                     routine, index, info));
+  }
+}
+
+// Iterative LAPACK routines are not guaranteed to stop on NaN or infinity.
+template <typename T>
+void check_finite(const array& a, const char* op) {
+  const T* p = a.data<T>();
+  for (size_t i = 0; i < a.size(); ++i) {
+    bool finite;
+    if constexpr (std::is_same_v<T, complex64_t>) {
+      finite = std::isfinite(p[i].real()) && std::isfinite(p[i].imag());
+    } else {
+      finite = std::isfinite(p[i]);
+    }
+    if (!finite) {
+      throw std::invalid_argument(
+          fmt::format("[{}] The input has a non-finite value (at flat index {}).", op, i));
+    }
   }
 }
 
@@ -120,6 +139,7 @@ void SVD::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs
       }
       return;
     }
+    check_finite<T>(a, "linalg::svd");
     array& s = compute_uv_ ? outputs[1] : outputs[0];
     const int64_t batch = cpu::matrix_batch(a);
     cpu::parallel_for(batch, 1, [&](int64_t b, int64_t e) {
@@ -184,6 +204,7 @@ void Eigh::eval_cpu(const std::vector<array>& inputs, std::vector<array>& output
   const char jobz = compute_eigenvectors_ ? 'V' : 'N';
   dispatch_lapack(a.dtype(), "linalg::eigh", [&](auto tag) {
     using T = decltype(tag);
+    check_finite<T>(a, "linalg::eigh");
     cpu::parallel_for(batch, 1, [&](int64_t b, int64_t e) {
       std::vector<T> work(static_cast<size_t>(n) * n);
       for (int64_t i = b; i < e; ++i) {
@@ -278,6 +299,7 @@ void Eig::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs
   const int64_t batch = cpu::matrix_batch(a);
   dispatch_lapack(a.dtype(), "linalg::eig", [&](auto tag) {
     using T = decltype(tag);
+    check_finite<T>(a, "linalg::eig");
     cpu::parallel_for(batch, 1, [&](int64_t b, int64_t e) {
       std::vector<T> cm(static_cast<size_t>(n) * n);
       for (int64_t i = b; i < e; ++i) {
