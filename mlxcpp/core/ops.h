@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -611,6 +612,69 @@ array logcumsumexp(const array& a, int axis, bool reverse = false, bool inclusiv
 
 /** The n-th discrete difference along axis. */
 array diff(const array& a, int n = 1, int axis = -1, StreamOrDevice s = {});
+
+// -------------------------------------------------------------- convolution
+// Channels last: input [N, *spatial, C_in], weight [C_out, *kernel, C_in / groups], output
+// [N, *spatial_out, C_out], with 1 to 3 spatial axes. The input must be floating point
+// (float16, bfloat16, float32, float64); the weight is promoted with it. Groups work in 3-D
+// too (an extension: MLX allows them in 1-D and 2-D only).
+
+/** Convolution with per-axis strides, low/high padding (negative values crop the dilated
+ *  input), kernel dilation and input dilation (zeros inserted between input elements);
+ *  flip turns the kernel around along every spatial axis. A parameter given as one value
+ *  (or none) applies to every spatial axis. */
+array conv_general(array input, array weight, std::vector<int> stride = {},
+                   std::vector<int> padding_lo = {}, std::vector<int> padding_hi = {},
+                   std::vector<int> kernel_dilation = {}, std::vector<int> input_dilation = {},
+                   int groups = 1, bool flip = false, StreamOrDevice s = {});
+
+/** conv_general with the same padding on both sides of each axis. */
+inline array conv_general(const array& input, const array& weight, std::vector<int> stride = {},
+                          std::vector<int> padding = {}, std::vector<int> kernel_dilation = {},
+                          std::vector<int> input_dilation = {}, int groups = 1, bool flip = false,
+                          StreamOrDevice s = {}) {
+  return conv_general(input, weight, std::move(stride), padding, padding,
+                      std::move(kernel_dilation), std::move(input_dilation), groups, flip, s);
+}
+
+/** 1-D convolution: input [N, L, C_in], weight [C_out, K, C_in / groups]. */
+array conv1d(const array& input, const array& weight, int stride = 1, int padding = 0,
+             int dilation = 1, int groups = 1, StreamOrDevice s = {});
+
+/** 2-D convolution: input [N, H, W, C_in], weight [C_out, KH, KW, C_in / groups]. */
+array conv2d(const array& input, const array& weight, const std::pair<int, int>& stride = {1, 1},
+             const std::pair<int, int>& padding = {0, 0},
+             const std::pair<int, int>& dilation = {1, 1}, int groups = 1, StreamOrDevice s = {});
+
+/** 3-D convolution: input [N, D, H, W, C_in], weight [C_out, KD, KH, KW, C_in / groups]. */
+array conv3d(const array& input, const array& weight,
+             const std::tuple<int, int, int>& stride = {1, 1, 1},
+             const std::tuple<int, int, int>& padding = {0, 0, 0},
+             const std::tuple<int, int, int>& dilation = {1, 1, 1}, int groups = 1,
+             StreamOrDevice s = {});
+
+/** Transposed 1-D convolution (the gradient of conv1d with respect to its input), weight
+ *  [C_out, K, C_in / groups]: L_out = (L - 1) * stride - 2 * padding + dilation * (K - 1) +
+ *  output_padding + 1. padding and output_padding must be non-negative. */
+array conv_transpose1d(const array& input, const array& weight, int stride = 1, int padding = 0,
+                       int dilation = 1, int output_padding = 0, int groups = 1,
+                       StreamOrDevice s = {});
+
+/** Transposed 2-D convolution, per axis as conv_transpose1d. */
+array conv_transpose2d(const array& input, const array& weight,
+                       const std::pair<int, int>& stride = {1, 1},
+                       const std::pair<int, int>& padding = {0, 0},
+                       const std::pair<int, int>& dilation = {1, 1},
+                       const std::pair<int, int>& output_padding = {0, 0}, int groups = 1,
+                       StreamOrDevice s = {});
+
+/** Transposed 3-D convolution, per axis as conv_transpose1d. */
+array conv_transpose3d(const array& input, const array& weight,
+                       const std::tuple<int, int, int>& stride = {1, 1, 1},
+                       const std::tuple<int, int, int>& padding = {0, 0, 0},
+                       const std::tuple<int, int, int>& dilation = {1, 1, 1},
+                       const std::tuple<int, int, int>& output_padding = {0, 0, 0},
+                       int groups = 1, StreamOrDevice s = {});
 
 // ---------------------------------------------------------- matrix products
 

@@ -87,6 +87,12 @@ MLXCPP_EQUIVALENT(FFT,
 MLXCPP_EQUIVALENT(Matmul, true)
 MLXCPP_EQUIVALENT(AddMM, alpha_ == other->alpha_ && beta_ == other->beta_)
 MLXCPP_EQUIVALENT(GatherMM, true)
+MLXCPP_EQUIVALENT(Convolution,
+                  padding_lo_ == other->padding_lo_ && padding_hi_ == other->padding_hi_ &&
+                      kernel_strides_ == other->kernel_strides_ &&
+                      kernel_dilation_ == other->kernel_dilation_ &&
+                      input_dilation_ == other->input_dilation_ && groups_ == other->groups_ &&
+                      flip_ == other->flip_)
 #undef MLXCPP_EQUIVALENT
 
 std::vector<Shape> Concatenate::output_shapes(const std::vector<array>& inputs) {

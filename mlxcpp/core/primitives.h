@@ -753,6 +753,43 @@ class FFT : public UnaryPrimitive {
   bool real_;
 };
 
+/** Convolution (backend/cpu/conv.cpp): inputs x [N, *spatial, C_in] and weight
+ *  [C_out, *kernel, C_in / groups] of one floating dtype; output [N, *spatial_out, C_out].
+ *  Padding may be negative (it crops the dilated input); op conv_general checks the rest. */
+class Convolution : public UnaryPrimitive {
+ public:
+  Convolution(Stream stream, std::vector<int> kernel_strides, std::vector<int> padding_lo,
+              std::vector<int> padding_hi, std::vector<int> kernel_dilation,
+              std::vector<int> input_dilation, int groups = 1, bool flip = false)
+      : UnaryPrimitive(stream),
+        padding_lo_(std::move(padding_lo)),
+        padding_hi_(std::move(padding_hi)),
+        kernel_strides_(std::move(kernel_strides)),
+        kernel_dilation_(std::move(kernel_dilation)),
+        input_dilation_(std::move(input_dilation)),
+        groups_(groups),
+        flip_(flip) {}
+  MLXCPP_PRIMITIVE_COMMON(Convolution)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {conv_out_shape(inputs[0].shape(), inputs[1].shape(), kernel_strides_, padding_lo_,
+                           padding_hi_, kernel_dilation_, input_dilation_)};
+  }
+  /** The output shape for valid parameters (core/ops_conv.cpp; conv_general checks them). */
+  static Shape conv_out_shape(const Shape& in_shape, const Shape& wt_shape,
+                              const std::vector<int>& strides, const std::vector<int>& pads_lo,
+                              const std::vector<int>& pads_hi,
+                              const std::vector<int>& kernel_dilation,
+                              const std::vector<int>& input_dilation);
+
+ private:
+  std::vector<int> padding_lo_;
+  std::vector<int> padding_hi_;
+  std::vector<int> kernel_strides_;
+  std::vector<int> kernel_dilation_;
+  std::vector<int> input_dilation_;
+  int groups_;
+  bool flip_;
+};
 
 #undef MLXCPP_PRIMITIVE_COMMON
 

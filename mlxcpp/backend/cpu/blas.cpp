@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <mutex>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "mlxcpp/backend/cpu/threadpool.h"
@@ -197,12 +200,30 @@ inline int64_t b_offset(bool tb, int64_t n0, int64_t ldb) {
   return tb ? n0 * ldb : n0;
 }
 
+// OpenBLAS reports bad leading dimensions on stderr and returns without writing C;
+// a caller's layout bug must fail loudly instead.
+void check_gemm_layout(bool ta, bool tb, int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb,
+                       int64_t ldc) {
+  const int64_t min_lda = std::max<int64_t>(1, ta ? m : k);
+  const int64_t min_ldb = std::max<int64_t>(1, tb ? k : n);
+  const int64_t min_ldc = std::max<int64_t>(1, n);
+  const int64_t limit = std::numeric_limits<int>::max();
+  if (lda < min_lda || ldb < min_ldb || ldc < min_ldc || m > limit || n > limit || k > limit ||
+      lda > limit || ldb > limit || ldc > limit) {
+    throw std::logic_error("[gemm] Invalid layout: m=" + std::to_string(m) +
+                           " n=" + std::to_string(n) + " k=" + std::to_string(k) +
+                           " lda=" + std::to_string(lda) + " ldb=" + std::to_string(ldb) +
+                           " ldc=" + std::to_string(ldc) + ".");
+  }
+}
+
 template <typename T, typename Blas>
 void gemm_impl(Blas blas, bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
                int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
   if (m == 0 || n == 0) {
     return;
   }
+  check_gemm_layout(ta, tb, m, n, k, lda, ldb, ldc);
   split_gemm(m, n, k, [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
     const T* ab = a + a_offset(ta, m0, lda);
     const T* bb = b + b_offset(tb, n0, ldb);
