@@ -149,6 +149,18 @@ inline std::vector<int> unravel(int64_t i, const Shape& shape) {
   return idx;
 }
 
+/** Runs f and expects std::invalid_argument whose message contains `fragment`, so that a
+ *  check proves its own rule fired. */
+template <typename F>
+void expect_invalid(F&& f, const std::string& fragment) {
+  try {
+    f();
+    ADD_FAILURE() << "no exception; expected std::invalid_argument saying \"" << fragment << "\"";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
+}
+
 /** The dtypes MLX has, in Dtype::Val order. */
 inline std::vector<Dtype> all_dtypes() {
   return {bool_, uint8, uint16,  uint32,  uint64,  int8,     int16,

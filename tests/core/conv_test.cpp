@@ -7,7 +7,7 @@
 #include <fstream>
 #include <string>
 
-#include "test_helpers.h"
+#include "fixture_index.h"
 
 namespace mlxcpp::test {
 namespace {
@@ -208,22 +208,6 @@ Params params(size_t nd, int groups = 1, bool flip = false) {
 }
 
 // ------------------------------------------------------------------- fixtures
-
-nlohmann::json ops_cases(const std::string& op) {
-  std::ifstream in(fixture("core/index.json"));
-  auto index = nlohmann::json::parse(in);
-  nlohmann::json out = nlohmann::json::array();
-  for (auto& c : index["cases"]) {
-    if (c["family"] == "ops" && c["op"] == op) {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-array fixture_array(const nlohmann::json& entry) {
-  return load(fixture("core/" + entry["file"].get<std::string>()));
-}
 
 void expect_fixture(const nlohmann::json& c, const array& y) {
   auto y_ref = fixture_array(c["outputs"]["y"]);
@@ -521,16 +505,6 @@ TEST(ConvTranspose, IsTheAdjointOfConv) {
 }
 
 // ------------------------------------------------------------------- checks
-
-template <typename F>
-void expect_invalid(F&& f, const std::string& fragment) {
-  try {
-    f();
-    ADD_FAILURE() << "expected std::invalid_argument containing \"" << fragment << "\"";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-  }
-}
 
 TEST(ConvChecks, ShapesAndDtypes) {
   auto x = ones({1, 8, 4});

@@ -47,8 +47,7 @@ TEST(Einsum, BatchedAndThreeOperands) {
   auto path = einsum_path("ij,jk,kl->il", {x, y, z});
   EXPECT_EQ(path.first.size(), 2u);
   // A letter summed within one operand before any contraction.
-  expect_same(einsum("ij,k->ik", {x, rand_array({6}, 11)}),
-              outer(sum(x, 1), rand_array({6}, 11)));
+  expect_same(einsum("ij,k->ik", {x, rand_array({6}, 11)}), outer(sum(x, 1), rand_array({6}, 11)));
 }
 
 TEST(Einsum, EllipsisBroadcasts) {

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <numbers>
 
-#include "test_helpers.h"
+#include "fixture_index.h"
 
 namespace mlxcpp::test {
 namespace {
@@ -195,18 +195,6 @@ const std::vector<int> kLengths = {1,  2,  3,   4,   5,   7,   8,    12,   17,  
                                    67, 97, 100, 128, 210, 400, 1000, 1001, 1009, 2018, 4096};
 
 // ---------------------------------------------------------------- MLX fixtures
-
-nlohmann::json ops_cases(const std::string& op) {
-  std::ifstream in(fixture("core/index.json"));
-  auto index = nlohmann::json::parse(in);
-  nlohmann::json out = nlohmann::json::array();
-  for (auto& c : index["cases"]) {
-    if (c["family"] == "ops" && c["op"] == op) {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
 
 TEST(FFTFixtures, MatchMlx) {
   int checked = 0;
@@ -734,18 +722,6 @@ TEST(FFT, Frequencies) {
 }
 
 // ---------------------------------------------------------------- argument checks
-
-// Expects fn to throw std::invalid_argument whose message contains `phrase`, so each check
-// proves that its own rule fired.
-template <typename F>
-void expect_invalid(F&& fn, const std::string& phrase) {
-  try {
-    fn();
-    ADD_FAILURE() << "no exception; expected one saying \"" << phrase << "\"";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find(phrase), std::string::npos) << e.what();
-  }
-}
 
 TEST(FFT, ValidationErrors) {
   auto x = zeros({5, 5, 5});

@@ -5,7 +5,7 @@
 #include <limits>
 #include <numeric>
 
-#include "test_helpers.h"
+#include "fixture_index.h"
 
 namespace mlxcpp::test {
 namespace {
@@ -18,17 +18,6 @@ void expect_same(const array& got, const array& expected) {
   ASSERT_EQ(got.shape(), expected.shape());
   ASSERT_EQ(got.dtype(), expected.dtype());
   EXPECT_TRUE(array_equal(got, expected).item<bool>());
-}
-
-// Runs f and expects std::invalid_argument whose message contains `part`.
-template <typename F>
-void expect_invalid(F f, const std::string& part) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception; expected one mentioning '" << part << "'";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
-  }
 }
 
 // ------------------------------------------------------------------- take

@@ -68,14 +68,17 @@ TEST(Matmul, TransposedStridedAndBroadcastOperands) {
   // A sliced operand (non-unit column stride) is copied for BLAS.
   auto wide = make_array(random_values(5 * 6, -1, 1, 3), {5, 6}, float32);
   auto bs = slice(wide, {0, 0}, {5, 6}, {1, 2});  // (5, 3)
-  auto ref = naive_matmul(values<double>(a), [&] {
-    std::vector<double> v;
-    auto one = values<double>(bs);
-    for (int t = 0; t < 4; ++t) {
-      v.insert(v.end(), one.begin(), one.end());
-    }
-    return v;
-  }(), 4, 6, 5, 3);
+  auto ref = naive_matmul(
+      values<double>(a),
+      [&] {
+        std::vector<double> v;
+        auto one = values<double>(bs);
+        for (int t = 0; t < 4; ++t) {
+          v.insert(v.end(), one.begin(), one.end());
+        }
+        return v;
+      }(),
+      4, 6, 5, 3);
   expect_close(matmul(a, bs), ref, 1e-5);
   // Batch broadcasting: (2, 1, m, k) x (3, k, n) -> (2, 3, m, n).
   auto x = make_array(random_values(2 * 2 * 4, -1, 1, 4), {2, 1, 2, 4}, float64);
@@ -131,8 +134,7 @@ TEST(Matmul, LargeProductsSplitAcrossThreads) {
   auto bv = random_values(n * n, -1, 1, 9);
   auto a = make_array(av, {n, n}, float32);
   auto b = make_array(bv, {n, n}, float32);
-  expect_close(matmul(a, b), naive_matmul(values<double>(a), values<double>(b), 1, n, n, n),
-               2e-4);
+  expect_close(matmul(a, b), naive_matmul(values<double>(a), values<double>(b), 1, n, n, n), 2e-4);
   // A single row against a wide matrix (split by columns).
   auto row = slice(a, {0, 0}, {1, n});
   auto wide = make_array(random_values(n * 4000, -1, 1, 10), {n, 4000}, float32);
@@ -205,7 +207,8 @@ TEST(BlockMaskedMM, MasksBlocksOfOperandsAndOutput) {
     for (int j = 0; j < n; ++j) {
       double acc = 0;
       for (int p = 0; p < k; ++p) {
-        acc += av[i * k + p] * ml[(i / 32) * 2 + p / 32] * bv[p * n + j] * mr[(p / 32) * 3 + j / 32];
+        acc +=
+            av[i * k + p] * ml[(i / 32) * 2 + p / 32] * bv[p * n + j] * mr[(p / 32) * 3 + j / 32];
       }
       acc *= mo[(i / 32) * 3 + j / 32];
       ASSERT_NEAR(got[i * n + j], acc, 1e-4) << i << "," << j;

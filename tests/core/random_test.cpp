@@ -8,7 +8,7 @@
 #include <map>
 #include <set>
 
-#include "test_helpers.h"
+#include "fixture_index.h"
 
 namespace mlxcpp::test {
 namespace {
@@ -16,24 +16,7 @@ namespace {
 namespace rnd = mlxcpp::random;
 
 std::vector<nlohmann::json> random_cases(const std::string& op) {
-  std::ifstream in(fixture("core/index.json"));
-  auto index = nlohmann::json::parse(in);
-  std::vector<nlohmann::json> out;
-  for (auto& c : index["cases"]) {
-    if (c["family"] == "random" && c["op"] == op) {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-// A fixture array; bfloat16 arrays are stored as their uint16 bit patterns.
-array load_entry(const nlohmann::json& entry) {
-  array a = load(fixture("core/" + entry["file"].get<std::string>()));
-  if (entry.value("storage", "") == "bfloat16-bits-as-uint16") {
-    a = view(a, bfloat16);
-  }
-  return a;
+  return fixture_cases("random", op);
 }
 
 Shape shape_of(const nlohmann::json& j) {
@@ -87,14 +70,14 @@ int ulps_of(const nlohmann::json& c) {
 TEST(RandomFixtures, KeysAndSplitsAreBitExact) {
   int checked = 0;
   for (auto& c : random_cases("random.key")) {
-    expect_matches(rnd::key(c["args"]["seed"].get<uint64_t>()), load_entry(c["outputs"]["key"]), 0,
-                   c["id"]);
+    expect_matches(rnd::key(c["args"]["seed"].get<uint64_t>()), fixture_array(c["outputs"]["key"]),
+                   0, c["id"]);
     ++checked;
   }
   for (auto& c : random_cases("random.split")) {
-    const array key = load_entry(c["inputs"]["key"]);
+    const array key = fixture_array(c["inputs"]["key"]);
     const int num = c["args"]["num"];
-    const array keys = load_entry(c["outputs"]["keys"]);
+    const array keys = fixture_array(c["outputs"]["keys"]);
     expect_matches(rnd::split(key, num), keys, 0, c["id"]);
     if (num == 2) {
       auto [a, b] = rnd::split(key);
@@ -109,18 +92,18 @@ TEST(RandomFixtures, UniformAndNormalMatchMlx) {
   int checked = 0;
   for (auto& c : random_cases("random.uniform")) {
     const auto& a = c["args"];
-    const array key = load_entry(c["inputs"]["key"]);
+    const array key = fixture_array(c["inputs"]["key"]);
     const array got = rnd::uniform(a["low"].get<double>(), a["high"].get<double>(),
                                    shape_of(a["shape"]), dtype_of(a["dtype"]), key);
-    expect_matches(got, load_entry(c["outputs"]["out"]), ulps_of(c), c["id"]);
+    expect_matches(got, fixture_array(c["outputs"]["out"]), ulps_of(c), c["id"]);
     ++checked;
   }
   for (auto& c : random_cases("random.normal")) {
     const auto& a = c["args"];
-    const array key = load_entry(c["inputs"]["key"]);
+    const array key = fixture_array(c["inputs"]["key"]);
     const array got = rnd::normal(shape_of(a["shape"]), dtype_of(a["dtype"]), a["loc"].get<float>(),
                                   a["scale"].get<float>(), key);
-    expect_matches(got, load_entry(c["outputs"]["out"]), ulps_of(c), c["id"]);
+    expect_matches(got, fixture_array(c["outputs"]["out"]), ulps_of(c), c["id"]);
     ++checked;
   }
   EXPECT_EQ(checked, 32);
@@ -131,36 +114,37 @@ TEST(RandomFixtures, DiscreteDistributionsMatchMlx) {
   for (auto& c : random_cases("random.randint")) {
     const auto& a = c["args"];
     const array got = rnd::randint(a["low"].get<int>(), a["high"].get<int>(), shape_of(a["shape"]),
-                                   dtype_of(a["dtype"]), load_entry(c["inputs"]["key"]));
-    expect_matches(got, load_entry(c["outputs"]["out"]), 0, c["id"]);
+                                   dtype_of(a["dtype"]), fixture_array(c["inputs"]["key"]));
+    expect_matches(got, fixture_array(c["outputs"]["out"]), 0, c["id"]);
     ++checked;
   }
   for (auto& c : random_cases("random.bernoulli")) {
     const auto& a = c["args"];
-    const array key = load_entry(c["inputs"]["key"]);
-    const array got = c["inputs"].contains("p")
-                          ? rnd::bernoulli(load_entry(c["inputs"]["p"]), shape_of(a["shape"]), key)
-                          : rnd::bernoulli(a["p"].get<float>(), shape_of(a["shape"]), key);
-    expect_matches(got, load_entry(c["outputs"]["out"]), 0, c["id"]);
+    const array key = fixture_array(c["inputs"]["key"]);
+    const array got =
+        c["inputs"].contains("p")
+            ? rnd::bernoulli(fixture_array(c["inputs"]["p"]), shape_of(a["shape"]), key)
+            : rnd::bernoulli(a["p"].get<float>(), shape_of(a["shape"]), key);
+    expect_matches(got, fixture_array(c["outputs"]["out"]), 0, c["id"]);
     ++checked;
   }
   for (auto& c : random_cases("random.categorical")) {
     const auto& a = c["args"];
-    const array key = load_entry(c["inputs"]["key"]);
-    const array logits = load_entry(c["inputs"]["logits"]);
+    const array key = fixture_array(c["inputs"]["key"]);
+    const array logits = fixture_array(c["inputs"]["logits"]);
     const array got = a.contains("num_samples")
                           ? rnd::categorical(logits, a["axis"], a["num_samples"].get<int>(), key)
                           : rnd::categorical(logits, a["axis"].get<int>(), key);
-    expect_matches(got, load_entry(c["outputs"]["out"]), 0, c["id"]);
+    expect_matches(got, fixture_array(c["outputs"]["out"]), 0, c["id"]);
     ++checked;
   }
   for (auto& c : random_cases("random.permutation")) {
     const auto& a = c["args"];
-    const array key = load_entry(c["inputs"]["key"]);
+    const array key = fixture_array(c["inputs"]["key"]);
     array got = a["x"].is_number()
                     ? rnd::permutation(a["x"].get<int>(), key)
                     : rnd::permutation(reshape(arange(21), shape_of(a["shape"])), a["axis"], key);
-    expect_matches(got, load_entry(c["outputs"]["out"]), 0, c["id"]);
+    expect_matches(got, fixture_array(c["outputs"]["out"]), 0, c["id"]);
     ++checked;
   }
   EXPECT_EQ(checked, 28);
@@ -173,13 +157,14 @@ TEST(RandomFixtures, ContinuousDistributionsMatchMlx) {
     const std::string id = c["id"];
     const float lower = a["lower"].get<float>();
     const float upper = a["upper"].get<float>();
-    const array got = rnd::truncated_normal(array(lower), array(upper), shape_of(a["shape"]),
-                                            dtype_of(a["dtype"]), load_entry(c["inputs"]["key"]));
+    const array got =
+        rnd::truncated_normal(array(lower), array(upper), shape_of(a["shape"]),
+                              dtype_of(a["dtype"]), fixture_array(c["inputs"]["key"]));
     // MLX's erf is a 1.5e-7 approximation (Abramowitz-Stegun 7.1.26) where ours is std::erf;
     // the samples are erfinv(erf(l) + (erf(u) - erf(l)) * uniform), which turns that into
     // absolute differences of ~1e-7 near zero. So compare with MLX absolutely, and with a
     // float64 reference built from MLX's uniform samples for the same key more tightly.
-    const auto mlx = values<double>(load_entry(c["outputs"]["out"]));
+    const auto mlx = values<double>(fixture_array(c["outputs"]["out"]));
     const auto ours = values<double>(got);
     const std::string uniform_file = "random/" + id.substr(7, 2) + "_uniform_float32.npy";
     const auto u = values<double>(load(fixture("core/" + uniform_file)));
@@ -200,16 +185,16 @@ TEST(RandomFixtures, ContinuousDistributionsMatchMlx) {
   for (auto& c : random_cases("random.gumbel")) {
     const auto& a = c["args"];
     const array got =
-        rnd::gumbel(shape_of(a["shape"]), dtype_of(a["dtype"]), load_entry(c["inputs"]["key"]));
-    expect_matches(got, load_entry(c["outputs"]["out"]), ulps_of(c), c["id"]);
+        rnd::gumbel(shape_of(a["shape"]), dtype_of(a["dtype"]), fixture_array(c["inputs"]["key"]));
+    expect_matches(got, fixture_array(c["outputs"]["out"]), ulps_of(c), c["id"]);
     ++checked;
   }
   for (auto& c : random_cases("random.laplace")) {
     const auto& a = c["args"];
     const array got =
         rnd::laplace(shape_of(a["shape"]), dtype_of(a["dtype"]), a["loc"].get<float>(),
-                     a["scale"].get<float>(), load_entry(c["inputs"]["key"]));
-    expect_matches(got, load_entry(c["outputs"]["out"]), ulps_of(c), c["id"]);
+                     a["scale"].get<float>(), fixture_array(c["inputs"]["key"]));
+    expect_matches(got, fixture_array(c["outputs"]["out"]), ulps_of(c), c["id"]);
     ++checked;
   }
   EXPECT_EQ(checked, 12);
@@ -228,10 +213,10 @@ TEST(RandomFixtures, KeylessCallsFollowTheSeededSequence) {
     array n3 = rnd::normal({2});
     n3.eval();
     array i4 = rnd::randint(0, 100, {4});
-    expect_matches(u1, load_entry(out["u1"]), 0, c["id"]);
-    expect_matches(u2, load_entry(out["u2"]), 0, c["id"]);
-    expect_matches(n3, load_entry(out["n3"]), 4, c["id"]);
-    expect_matches(i4, load_entry(out["i4"]), 0, c["id"]);
+    expect_matches(u1, fixture_array(out["u1"]), 0, c["id"]);
+    expect_matches(u2, fixture_array(out["u2"]), 0, c["id"]);
+    expect_matches(n3, fixture_array(out["n3"]), 4, c["id"]);
+    expect_matches(i4, fixture_array(out["i4"]), 0, c["id"]);
     ++checked;
   }
   EXPECT_EQ(checked, 2);

@@ -6,7 +6,7 @@
 #include <functional>
 #include <set>
 
-#include "test_helpers.h"
+#include "fixture_index.h"
 
 namespace mlxcpp::test {
 namespace {
@@ -211,16 +211,8 @@ TEST(Reduce, LargeInputsSplitAcrossThreads) {
 
 // ----------------------------------------------------------------- fixtures
 
-nlohmann::json index_cases(const std::string& op) {
-  std::ifstream in(fixture("core/index.json"));
-  auto index = nlohmann::json::parse(in);
-  nlohmann::json out = nlohmann::json::array();
-  for (auto& c : index["cases"]) {
-    if (c["op"] == op) {
-      out.push_back(c);
-    }
-  }
-  return out;
+std::vector<nlohmann::json> index_cases(const std::string& op) {
+  return fixture_cases("fast", op);
 }
 
 std::vector<int> axes_of(const nlohmann::json& v) {

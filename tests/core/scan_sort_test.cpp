@@ -6,26 +6,10 @@
 #include <fstream>
 #include <numeric>
 
-#include "test_helpers.h"
+#include "fixture_index.h"
 
 namespace mlxcpp::test {
 namespace {
-
-nlohmann::json ops_cases(const std::string& op) {
-  std::ifstream in(fixture("core/index.json"));
-  auto index = nlohmann::json::parse(in);
-  nlohmann::json out = nlohmann::json::array();
-  for (auto& c : index["cases"]) {
-    if (c["family"] == "ops" && c["op"] == op) {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-array fixture_array(const nlohmann::json& entry) {
-  return load(fixture("core/" + entry["file"].get<std::string>()));
-}
 
 TEST(ScanFixtures, CumulativeOpsMatchMlx) {
   int checked = 0;
