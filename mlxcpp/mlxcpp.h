@@ -10,6 +10,7 @@
 #include "mlxcpp/core/dtype.h"
 #include "mlxcpp/core/einsum.h"
 #include "mlxcpp/core/errors.h"
+#include "mlxcpp/core/fast.h"
 #include "mlxcpp/core/fft.h"
 #include "mlxcpp/core/linalg.h"
 #include "mlxcpp/core/memory.h"

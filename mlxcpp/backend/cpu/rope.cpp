@@ -1,0 +1,133 @@
+// RoPE: rotary position embeddings on x viewed as [B, N, T, D]. The angles are
+// computed once per (offset, position, frequency) in float32 as MLX does; the
+// rotation rounds each product and sum to x's type, as MLX's composition.
+#include <cmath>
+#include <vector>
+
+#include "mlxcpp/backend/cpu/copy.h"
+#include "mlxcpp/backend/cpu/threadpool.h"
+#include "mlxcpp/core/fast_primitives.h"
+
+namespace mlxcpp::fast {
+
+namespace {
+
+struct RopeGeometry {
+  int64_t batch;
+  int64_t heads;  // everything between the batch and position axes
+  int64_t positions;
+  int64_t features;
+  int dims;
+  bool traditional;
+};
+
+// cos and sin (rounded to T) of [positions, dims / 2] angles for one offset.
+template <typename T>
+void angle_table(const RopeGeometry& g, int32_t offset, float scale,
+                 const std::vector<float>& inv_freqs, std::vector<T>& cosines,
+                 std::vector<T>& sines) {
+  const int half = g.dims / 2;
+  cosines.resize(g.positions * half);
+  sines.resize(g.positions * half);
+  for (int64_t t = 0; t < g.positions; ++t) {
+    const float position = (static_cast<float>(t) + static_cast<float>(offset)) * scale;
+    for (int i = 0; i < half; ++i) {
+      const float theta = position * inv_freqs[i];
+      cosines[t * half + i] = static_cast<T>(std::cos(theta));
+      sines[t * half + i] = static_cast<T>(std::sin(theta));
+    }
+  }
+}
+
+// One row of D features: rotate the first dims, copy the rest.
+template <typename T>
+void rotate_row(const RopeGeometry& g, const T* x, const T* cosines, const T* sines, T* y) {
+  using C = std::conditional_t<std::is_same_v<T, double>, double, float>;
+  const int half = g.dims / 2;
+  auto round = [](C v) { return static_cast<C>(static_cast<T>(v)); };
+  for (int i = 0; i < half; ++i) {
+    const int64_t i1 = g.traditional ? 2 * i : i;
+    const int64_t i2 = g.traditional ? 2 * i + 1 : i + half;
+    const C x1 = static_cast<C>(x[i1]);
+    const C x2 = static_cast<C>(x[i2]);
+    const C c = static_cast<C>(cosines[i]);
+    const C s = static_cast<C>(sines[i]);
+    y[i1] = static_cast<T>(round(x1 * c) - round(x2 * s));
+    y[i2] = static_cast<T>(round(x1 * s) + round(x2 * c));
+  }
+  for (int64_t i = g.dims; i < g.features; ++i) {
+    y[i] = x[i];
+  }
+}
+
+template <typename T>
+void rope_kernel(const RopeGeometry& g, const array& x, const std::vector<int32_t>& offsets,
+                 float scale, const std::vector<float>& inv_freqs, array& out) {
+  const int half = g.dims / 2;
+  const bool shared_offset = offsets.size() == 1;
+  std::vector<std::vector<T>> cosines(shared_offset ? 1 : g.batch);
+  std::vector<std::vector<T>> sines(cosines.size());
+  for (size_t b = 0; b < cosines.size(); ++b) {
+    angle_table(g, offsets[b], scale, inv_freqs, cosines[b], sines[b]);
+  }
+  const T* src = x.data<T>();
+  T* dst = out.data<T>();
+  const int64_t rows = g.batch * g.heads * g.positions;
+  cpu::parallel_for(rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(g.features, 1)),
+                    [&](int64_t b, int64_t e) {
+                      for (int64_t r = b; r < e; ++r) {
+                        const int64_t t = r % g.positions;
+                        const int64_t batch = r / (g.heads * g.positions);
+                        const size_t table = shared_offset ? 0 : static_cast<size_t>(batch);
+                        rotate_row(g, src + r * g.features, cosines[table].data() + t * half,
+                                   sines[table].data() + t * half, dst + r * g.features);
+                      }
+                    });
+}
+
+}  // namespace
+
+void RoPE::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
+  const array x = cpu::row_major(inputs[0]);
+  array& out = outputs[0];
+  out.set_data(allocator::malloc(out.nbytes()));
+  if (x.size() == 0) {
+    return;
+  }
+  RopeGeometry g;
+  g.batch = x.shape(0);
+  g.positions = x.shape(-2);
+  g.features = x.shape(-1);
+  g.heads = static_cast<int64_t>(x.size()) / (g.batch * g.positions * g.features);
+  g.dims = dims_;
+  g.traditional = traditional_;
+  const array off = cpu::row_major(inputs[1]);
+  const std::vector<int32_t> offsets(off.data<int32_t>(), off.data<int32_t>() + off.size());
+  const int half = dims_ / 2;
+  std::vector<float> inv_freqs(half);
+  if (inputs.size() > 2) {
+    const array freqs = cpu::row_major(inputs[2]);
+    for (int i = 0; i < half; ++i) {
+      inv_freqs[i] = 1.0f / freqs.data<float>()[i];
+    }
+  } else {
+    const float step = std::log(base_) / static_cast<float>(half);
+    for (int i = 0; i < half; ++i) {
+      inv_freqs[i] = std::exp(static_cast<float>(-i) * step);
+    }
+  }
+  switch (x.dtype()) {
+    case Dtype::Val::float32:
+      return rope_kernel<float>(g, x, offsets, scale_, inv_freqs, out);
+    case Dtype::Val::float64:
+      return rope_kernel<double>(g, x, offsets, scale_, inv_freqs, out);
+    case Dtype::Val::float16:
+      return rope_kernel<float16_t>(g, x, offsets, scale_, inv_freqs, out);
+    case Dtype::Val::bfloat16:
+      return rope_kernel<bfloat16_t>(g, x, offsets, scale_, inv_freqs, out);
+    default:
+      throw std::invalid_argument("[rope] Expected a floating point input.");
+  }
+}
+
+}  // namespace mlxcpp::fast
