@@ -6,12 +6,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "test_helpers.h"
+#include "io/io_test_helpers.h"
 
 namespace mlxcpp::test {
 namespace {
-
-namespace fs = std::filesystem;
 
 class Npy : public ::testing::Test {
  protected:
@@ -254,6 +252,14 @@ TEST(NpyStreams, CustomReadersAndWritersRoundTrip) {
   expect_values<float>(load(r), {2, 3}, float16, {0, 1, 2, 3, 4, 5});
   auto bad = std::make_shared<StringReader>(w->bytes.substr(0, w->bytes.size() - 1));
   EXPECT_THROW(load(bad), FormatError);
+}
+
+TEST(NpyFixtures, MlxAndNumpyWrittenFilesLoadWithMlxsValues) {
+  for (const std::string name : {"a", "b", "fortran", "bigendian"}) {
+    const auto m = read_manifest(fixture("io/" + name + ".npy.manifest.tsv"));
+    ASSERT_EQ(m.tensors.size(), 1u) << name;
+    expect_manifest(load(fixture("io/" + name + ".npy")), m.tensors[0]);
+  }
 }
 
 }  // namespace
