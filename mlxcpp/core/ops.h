@@ -673,8 +673,56 @@ array conv_transpose3d(const array& input, const array& weight,
                        const std::tuple<int, int, int>& stride = {1, 1, 1},
                        const std::tuple<int, int, int>& padding = {0, 0, 0},
                        const std::tuple<int, int, int>& dilation = {1, 1, 1},
-                       const std::tuple<int, int, int>& output_padding = {0, 0, 0},
-                       int groups = 1, StreamOrDevice s = {});
+                       const std::tuple<int, int, int>& output_padding = {0, 0, 0}, int groups = 1,
+                       StreamOrDevice s = {});
+
+// ------------------------------------------------------------ quantization
+// MLX's formats (mode, default group_size / bits): "affine" (64 / 4; bits 2, 3, 4, 5, 6 or 8,
+// group_size 32, 64 or 128; codes packed into uint32 words as one little-endian bit stream per
+// row, w ~ q * scale + bias), "mxfp4" (32 / 4) and "mxfp8" (32 / 8) with e8m0 scales, "nvfp4"
+// (16 / 4) with e4m3 scales and an optional float32 global scale. quantize and dequantize match
+// MLX bit for bit. Weights and activations are float32, float16 or bfloat16.
+
+/** Quantize w along its last axis: {w_q, scales, biases} (affine) or {w_q, scales}. */
+std::vector<array> quantize(const array& w, std::optional<int> group_size = std::nullopt,
+                            std::optional<int> bits = std::nullopt,
+                            const std::string& mode = "affine",
+                            const std::optional<array>& global_scale = std::nullopt,
+                            StreamOrDevice s = {});
+
+/** The weight quantize packed; dtype defaults to the scales' (and biases') type for affine
+ *  and to bfloat16 for the fp modes. */
+array dequantize(const array& w, const array& scales,
+                 const std::optional<array>& biases = std::nullopt,
+                 std::optional<int> group_size = std::nullopt,
+                 std::optional<int> bits = std::nullopt, const std::string& mode = "affine",
+                 const std::optional<array>& global_scale = std::nullopt,
+                 std::optional<Dtype> dtype = std::nullopt, StreamOrDevice s = {});
+
+/** x @ dequantize(w).T (transpose) or x @ dequantize(w), without materialising the weight.
+ *  Batch axes broadcast when both x and w have them. */
+array quantized_matmul(const array& x, const array& w, const array& scales,
+                       const std::optional<array>& biases = std::nullopt, bool transpose = true,
+                       std::optional<int> group_size = std::nullopt,
+                       std::optional<int> bits = std::nullopt, const std::string& mode = "affine",
+                       StreamOrDevice s = {});
+
+/** quantized_matmul of x[lhs_indices] with w[rhs_indices], indices picking matrices of each
+ *  operand's flattened batch (default: all, in order); the result has the broadcast index
+ *  shape + [M, N]. Out-of-range indices throw from eval. */
+array gather_qmm(const array& x, const array& w, const array& scales,
+                 const std::optional<array>& biases = std::nullopt,
+                 std::optional<array> lhs_indices = std::nullopt,
+                 std::optional<array> rhs_indices = std::nullopt, bool transpose = true,
+                 std::optional<int> group_size = std::nullopt,
+                 std::optional<int> bits = std::nullopt, const std::string& mode = "affine",
+                 bool sorted_indices = false, StreamOrDevice s = {});
+
+/** E4M3 codes (uint8) to floats of dtype. */
+array from_fp8(array x, Dtype dtype, StreamOrDevice s = {});
+
+/** Floats to E4M3 codes (uint8): round to nearest even, saturating at +-448. */
+array to_fp8(array x, StreamOrDevice s = {});
 
 // ---------------------------------------------------------- matrix products
 

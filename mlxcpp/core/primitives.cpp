@@ -87,12 +87,23 @@ MLXCPP_EQUIVALENT(FFT,
 MLXCPP_EQUIVALENT(Matmul, true)
 MLXCPP_EQUIVALENT(AddMM, alpha_ == other->alpha_ && beta_ == other->beta_)
 MLXCPP_EQUIVALENT(GatherMM, true)
-MLXCPP_EQUIVALENT(Convolution,
-                  padding_lo_ == other->padding_lo_ && padding_hi_ == other->padding_hi_ &&
-                      kernel_strides_ == other->kernel_strides_ &&
-                      kernel_dilation_ == other->kernel_dilation_ &&
-                      input_dilation_ == other->input_dilation_ && groups_ == other->groups_ &&
-                      flip_ == other->flip_)
+MLXCPP_EQUIVALENT(Convolution, padding_lo_ == other->padding_lo_ &&
+                                   padding_hi_ == other->padding_hi_ &&
+                                   kernel_strides_ == other->kernel_strides_ &&
+                                   kernel_dilation_ == other->kernel_dilation_ &&
+                                   input_dilation_ == other->input_dilation_ &&
+                                   groups_ == other->groups_ && flip_ == other->flip_)
+MLXCPP_EQUIVALENT(Quantize, group_size_ == other->group_size_ && bits_ == other->bits_ &&
+                                mode_ == other->mode_)
+MLXCPP_EQUIVALENT(Dequantize, group_size_ == other->group_size_ && bits_ == other->bits_ &&
+                                  mode_ == other->mode_)
+MLXCPP_EQUIVALENT(ConvertFP8, to_fp8_ == other->to_fp8_)
+MLXCPP_EQUIVALENT(QuantizedMatmul, group_size_ == other->group_size_ && bits_ == other->bits_ &&
+                                       mode_ == other->mode_ && transpose_ == other->transpose_)
+MLXCPP_EQUIVALENT(GatherQMM, group_size_ == other->group_size_ && bits_ == other->bits_ &&
+                                 mode_ == other->mode_ && transpose_ == other->transpose_ &&
+                                 left_sorted_ == other->left_sorted_ &&
+                                 right_sorted_ == other->right_sorted_)
 #undef MLXCPP_EQUIVALENT
 
 std::vector<Shape> Concatenate::output_shapes(const std::vector<array>& inputs) {

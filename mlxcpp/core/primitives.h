@@ -791,6 +791,141 @@ class Convolution : public UnaryPrimitive {
   bool flip_;
 };
 
+// ---- quantization (backend/cpu/quantize.cpp, quantized_matmul.cpp; ops in core/ops_quantized.cpp)
+
+/** MLX's quantization formats: affine (uint32-packed codes, per-group scales and biases in a
+ *  float dtype), mxfp4 and mxfp8 (e8m0 scales), nvfp4 (e4m3 scales). */
+enum class QuantizationMode { Affine, Mxfp4, Mxfp8, Nvfp4 };
+/** "affine", "mxfp4", "mxfp8" or "nvfp4". */
+std::string quantization_mode_to_string(QuantizationMode mode);
+/** The mode a name gives; another name throws std::invalid_argument, tagged "[tag]" if given. */
+QuantizationMode string_to_quantization_mode(const std::string& mode, const std::string& tag = "");
+
+/** quantize: w [..., K] -> {w_q uint32 [..., K * bits / 32], scales [..., K / group_size]
+ *  [, biases]}: affine gives scales and biases in w's dtype, the fp modes uint8 scale codes
+ *  (nvfp4 may take a float32 global scale as a second input). Bit-exact with MLX. */
+class Quantize : public Primitive {
+ public:
+  Quantize(Stream stream, int group_size, int bits, QuantizationMode mode)
+      : Primitive(stream), group_size_(group_size), bits_(bits), mode_(mode) {}
+  void eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) override;
+  const char* name() const override { return "Quantize"; }
+  bool is_equivalent(const Primitive& other) const override;
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    Shape wq = inputs[0].shape();
+    Shape sc = wq;
+    wq.back() = static_cast<ShapeElem>(int64_t(wq.back()) * bits_ / 32);
+    sc.back() /= group_size_;
+    if (mode_ == QuantizationMode::Affine) {
+      return {wq, sc, sc};
+    }
+    return {wq, sc};
+  }
+
+ private:
+  int group_size_;
+  int bits_;
+  QuantizationMode mode_;
+};
+
+/** dequantize: {w_q, scales, biases} (affine; the output dtype is the scales' and biases'
+ *  promoted type) or {w_q, scales[, global_scale]} (fp modes; any float output dtype),
+ *  computed as MLX does: rounded to the output dtype after each step. */
+class Dequantize : public UnaryPrimitive {
+ public:
+  Dequantize(Stream stream, int group_size, int bits, QuantizationMode mode)
+      : UnaryPrimitive(stream), group_size_(group_size), bits_(bits), mode_(mode) {}
+  MLXCPP_PRIMITIVE_COMMON(Dequantize)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    Shape shape = inputs[0].shape();
+    shape.back() = static_cast<ShapeElem>(int64_t(shape.back()) * 32 / bits_);
+    return {shape};
+  }
+
+ private:
+  int group_size_;
+  int bits_;
+  QuantizationMode mode_;
+};
+
+/** to_fp8 (a float array -> uint8 E4M3 codes) and from_fp8 (codes -> the output's float
+ *  dtype), with MLX's rounding and saturation. */
+class ConvertFP8 : public UnaryPrimitive {
+ public:
+  ConvertFP8(Stream stream, bool to_fp8) : UnaryPrimitive(stream), to_fp8_(to_fp8) {}
+  using UnaryPrimitive::eval_cpu;
+  using UnaryPrimitive::eval_gpu;
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  const char* name() const override { return to_fp8_ ? "ToFP8" : "FromFP8"; }
+  bool is_equivalent(const Primitive& other) const override;
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
+
+ private:
+  bool to_fp8_;
+};
+
+/** quantized_matmul: inputs {x [..., M, K], w, scales[, biases]} with one float dtype for x,
+ *  scales, biases and the output (uint8 scale codes for the fp modes) and broadcast batch
+ *  axes; w is [..., N, K packed] with transpose, else [..., K, N packed]. */
+class QuantizedMatmul : public UnaryPrimitive {
+ public:
+  QuantizedMatmul(Stream stream, int group_size, int bits, QuantizationMode mode, bool transpose)
+      : UnaryPrimitive(stream),
+        group_size_(group_size),
+        bits_(bits),
+        mode_(mode),
+        transpose_(transpose) {}
+  MLXCPP_PRIMITIVE_COMMON(QuantizedMatmul)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    Shape shape = inputs[0].shape();
+    const auto& w = inputs[1];
+    shape.back() =
+        transpose_ ? w.shape(-2) : static_cast<ShapeElem>(int64_t(w.shape(-1)) * 32 / bits_);
+    return {shape};
+  }
+
+ private:
+  int group_size_;
+  int bits_;
+  QuantizationMode mode_;
+  bool transpose_;
+};
+
+/** gather_qmm: inputs {x, w, scales[, biases], lhs_indices, rhs_indices}; the int64 indices
+ *  (one shape) pick matrices of x's and w's flattened batches; out of range throws from eval. */
+class GatherQMM : public UnaryPrimitive {
+ public:
+  GatherQMM(Stream stream, int group_size, int bits, QuantizationMode mode, bool transpose,
+            bool left_sorted = false, bool right_sorted = false)
+      : UnaryPrimitive(stream),
+        group_size_(group_size),
+        bits_(bits),
+        mode_(mode),
+        transpose_(transpose),
+        left_sorted_(left_sorted),
+        right_sorted_(right_sorted) {}
+  MLXCPP_PRIMITIVE_COMMON(GatherQMM)
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    const auto& x = inputs[0];
+    const auto& w = inputs[1];
+    Shape shape = inputs[inputs.size() - 2].shape();
+    shape.push_back(x.shape(-2));
+    shape.push_back(transpose_ ? w.shape(-2)
+                               : static_cast<ShapeElem>(int64_t(w.shape(-1)) * 32 / bits_));
+    return {shape};
+  }
+
+ private:
+  int group_size_;
+  int bits_;
+  QuantizationMode mode_;
+  bool transpose_;
+  bool left_sorted_;
+  bool right_sorted_;
+};
+
 #undef MLXCPP_PRIMITIVE_COMMON
 
 /** {a / b floored, a mod b} in one pass (two outputs). */

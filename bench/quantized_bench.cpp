@@ -1,0 +1,147 @@
+// Quantized matmul, the kernel that decides LM decode speed.
+//
+// GEMV (one activation row against a 4096 x 4096 or 11008 x 4096 weight, affine, group
+// size 64) is memory-bound, so it is reported as GB/s of weight bytes (packed words,
+// scales and biases) beside the machine's read bandwidth: a sum over a buffer of the same
+// size on the same thread pool, measured in the same run (BM_ReadBandwidth). Each runs
+// twice: on one weight (arg 2 = 1), which stays in the last-level cache when it fits, and
+// cycling through copies that together exceed 256 MiB (arg 2 = 0), which is what a model's
+// decode step sees: every weight comes from DRAM. GEMM (M = 512, prefill) is reported as
+// GFLOP/s.
+//
+//   env -u OPENBLAS_CORETYPE build/release/bench/quantized_bench
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "mlxcpp/backend/cpu/threadpool.h"
+#include "mlxcpp/mlxcpp.h"
+
+namespace mx = mlxcpp;
+
+namespace {
+
+constexpr int kGroup = 64;
+
+struct QuantizedWeight {
+  std::vector<mx::array> parts;  // packed words, scales, biases
+  double bytes = 0;
+};
+
+QuantizedWeight make_weight(int n, int k, int bits) {
+  auto w = mx::astype(mx::random::normal({n, k}, mx::random::key(7)) * 0.05f, mx::float16);
+  QuantizedWeight q;
+  q.parts = mx::quantize(w, kGroup, bits);
+  mx::eval(q.parts);
+  for (const auto& p : q.parts) {
+    q.bytes += double(p.nbytes());
+  }
+  return q;
+}
+
+constexpr double kStreamBytes = 256.0 * (1 << 20);
+
+// How many copies of `bytes` a run cycles through: 1 when cached, enough to pass 256 MiB
+// otherwise.
+int copies_for(double bytes, bool cached) {
+  return cached ? 1 : int(kStreamBytes / bytes) + 1;
+}
+
+// args: N (output rows), bits, cached
+void BM_QmmGemv(benchmark::State& state) {
+  const int n = int(state.range(0));
+  const int bits = int(state.range(1));
+  const int k = 4096;
+  std::vector<QuantizedWeight> ws{make_weight(n, k, bits)};
+  const int copies = copies_for(ws[0].bytes, state.range(2) != 0);
+  for (int i = 1; i < copies; ++i) {
+    ws.push_back(make_weight(n, k, bits));
+  }
+  auto x = mx::astype(mx::random::normal({1, k}, mx::random::key(3)), mx::float16);
+  mx::eval(x);
+  size_t next = 0;
+  for (auto _ : state) {
+    const auto& q = ws[next];
+    next = (next + 1) % ws.size();
+    auto y = mx::quantized_matmul(x, q.parts[0], q.parts[1], q.parts[2], true, kGroup, bits);
+    y.eval();
+  }
+  state.counters["weight GB/s"] = benchmark::Counter(ws[0].bytes * double(state.iterations()) / 1e9,
+                                                     benchmark::Counter::kIsRate);
+}
+
+// args: N, bits; M = 512 (a prompt being prefilled)
+void BM_QmmGemm(benchmark::State& state) {
+  const int n = int(state.range(0));
+  const int bits = int(state.range(1));
+  const int k = 4096;
+  const int m = 512;
+  const auto q = make_weight(n, k, bits);
+  auto x = mx::astype(mx::random::normal({m, k}, mx::random::key(3)), mx::float16);
+  mx::eval(x);
+  for (auto _ : state) {
+    auto y = mx::quantized_matmul(x, q.parts[0], q.parts[1], q.parts[2], true, kGroup, bits);
+    y.eval();
+  }
+  const double flops = 2.0 * m * double(n) * k;
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(flops * double(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+}
+
+// The machine's read bandwidth over a buffer as large as a q4 N x 4096 weight (args: N,
+// cached), summed on the same pool the kernels use; uncached runs cycle through 256 MiB
+// of such buffers as BM_QmmGemv does.
+void BM_ReadBandwidth(benchmark::State& state) {
+  const double bytes = make_weight(int(state.range(0)), 4096, 4).bytes;
+  const int copies = copies_for(bytes, state.range(1) != 0);
+  const size_t words = size_t(bytes) / sizeof(uint64_t);
+  std::vector<uint64_t> buf(words * size_t(copies));
+  for (size_t i = 0; i < buf.size(); ++i) {
+    buf[i] = i * 0x9E3779B97F4A7C15ull;
+  }
+  std::atomic<uint64_t> total{0};
+  int next = 0;
+  for (auto _ : state) {
+    const uint64_t* p = buf.data() + size_t(next) * words;
+    next = (next + 1) % copies;
+    mx::cpu::parallel_for(int64_t(words), 1 << 14, [&](int64_t b, int64_t e) {
+      uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      int64_t i = b;
+      for (; i + 4 <= e; i += 4) {
+        s0 += p[i];
+        s1 += p[i + 1];
+        s2 += p[i + 2];
+        s3 += p[i + 3];
+      }
+      for (; i < e; ++i) {
+        s0 += p[i];
+      }
+      total.fetch_add(s0 + s1 + s2 + s3, std::memory_order_relaxed);
+    });
+  }
+  benchmark::DoNotOptimize(total.load());
+  state.counters["read GB/s"] =
+      benchmark::Counter(double(words * sizeof(uint64_t)) * double(state.iterations()) / 1e9,
+                         benchmark::Counter::kIsRate);
+  state.counters["threads"] = mx::cpu::num_threads();
+}
+
+}  // namespace
+
+BENCHMARK(BM_ReadBandwidth)
+    ->ArgsProduct({{4096, 11008}, {1, 0}})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+BENCHMARK(BM_QmmGemv)
+    ->ArgsProduct({{4096, 11008}, {4, 8}, {1, 0}})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+BENCHMARK(BM_QmmGemm)
+    ->Args({4096, 4})
+    ->Args({4096, 8})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+BENCHMARK_MAIN();

@@ -1,0 +1,182 @@
+// Internal interface of the quantization kernels: the formats (MLX's packing,
+// e4m3 / e8m0 / fp4 codes), the kernel selection (MLXCPP_QMM_KERNEL) and the
+// ISA-specific GEMV and dequantization entry points.
+//
+//   quantize.cpp            Quantize, Dequantize and ConvertFP8 (bit-exact with MLX)
+//   quantized_matmul.cpp    QuantizedMatmul and GatherQMM: batching, the scalar
+//                           reference, the portable kernels, GEMV and GEMM paths
+//   quantized_avx2.cpp      AVX2 + FMA inner loops (4- and 8-bit affine)
+//   quantized_avx512.cpp    AVX-512 inner loops (4- and 8-bit affine)
+//
+// The ISA files are compiled on every x86-64 build with function target
+// attributes, so a portable build (MLXCPP_NATIVE=OFF) still has them; they run
+// only when the CPU reports the features (__builtin_cpu_supports).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mlxcpp/core/dtype.h"
+
+namespace mlxcpp::cpu::quant {
+
+/** Calls f with a value of the C++ type of float16, bfloat16 or (anything else) float. */
+template <typename F>
+void with_float_type(Dtype t, F&& f) {
+  switch (t) {
+    case Dtype::Val::float16:
+      return f(float16_t{});
+    case Dtype::Val::bfloat16:
+      return f(bfloat16_t{});
+    default:
+      return f(float{});
+  }
+}
+
+// ------------------------------------------------------------------ formats
+
+/** MLX's E4M3 decode (FromFP8): no NaN, 0x7F / 0xFF decode to +-480. */
+inline float e4m3_to_float(uint8_t x) {
+  const uint32_t mag = x & 0x7fu;
+  float v;
+  if ((mag >> 3) == 0) {
+    v = static_cast<float>(mag) * 0.001953125f;  // subnormal: m * 2^-9
+  } else {
+    const uint32_t bits = ((mag >> 3) + 120u) << 23 | (mag & 7u) << 20;
+    std::memcpy(&v, &bits, sizeof(v));
+  }
+  return (x & 0x80u) ? -v : v;
+}
+
+/** MLX's E4M3 encode (ToFP8): round to nearest even, saturating to +-448 (inf and NaN too). */
+inline uint8_t float_to_e4m3(float f) {
+  uint32_t fb;
+  std::memcpy(&fb, &f, sizeof(fb));
+  const uint32_t sign = fb & 0x80000000u;
+  fb ^= sign;
+  uint8_t r;
+  if (fb >= (543u << 21)) {
+    r = 0x7e;
+  } else if (fb < (121u << 23)) {
+    // Below 2^-6: add 2^14 so the FPU rounds to the subnormal grid (2^-9).
+    float a, magic;
+    const uint32_t magic_bits = 141u << 23;
+    std::memcpy(&a, &fb, sizeof(a));
+    std::memcpy(&magic, &magic_bits, sizeof(magic));
+    a += magic;
+    uint32_t ab;
+    std::memcpy(&ab, &a, sizeof(ab));
+    r = static_cast<uint8_t>(ab - magic_bits);
+  } else {
+    const uint32_t mant_odd = (fb >> 20) & 1u;
+    const uint32_t rounded = fb + (static_cast<uint32_t>(7 - 127) << 23) + 0x7ffffu + mant_odd;
+    r = static_cast<uint8_t>(rounded >> 20);
+  }
+  return static_cast<uint8_t>(r | (sign >> 24));
+}
+
+/** The E8M0 scale of the mx formats as MLX's kernels read it: 2^(s - 127), and 2^-127 for 0. */
+inline float e8m0_to_float(uint8_t s) {
+  const uint32_t bits = s == 0 ? 0x00400000u : static_cast<uint32_t>(s) << 23;
+  float v;
+  std::memcpy(&v, &bits, sizeof(v));
+  return v;
+}
+
+/** The FP4 (E2M1) values by code. */
+inline constexpr float kFp4Values[16] = {0.0f,  0.5f,  1.0f,  1.5f,  2.0f,  3.0f,  4.0f,  6.0f,
+                                         -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
+
+/** What a quantized weight holds: mode 0 affine, 1 mxfp4, 2 mxfp8, 3 nvfp4 (QuantizationMode). */
+struct Format {
+  int mode;
+  int bits;
+  int group_size;
+  bool affine() const { return mode == 0; }
+};
+
+/** Elements per pack and bytes per pack of MLX's bit stream (3 and 5 bits: 8 elements in
+ *  3 or 5 bytes; 6 bits: 4 in 3; powers of two: 8 / bits per byte). */
+inline int pack_elements(int bits) {
+  return bits == 3 || bits == 5 ? 8 : bits == 6 ? 4 : 8 / bits;
+}
+inline int pack_bytes(int bits) {
+  return bits == 3 ? 3 : bits == 5 ? 5 : bits == 6 ? 3 : 1;
+}
+
+/** Codes of `count` elements (a multiple of the pack size) of a packed row starting at a
+ *  pack boundary. */
+void unpack_codes(int bits, const uint8_t* w, int64_t count, uint8_t* codes);
+
+/** n values of a float32, float16 or bfloat16 array as float32. */
+void to_float_values(const void* src, Dtype dtype, int64_t n, float* out);
+
+/** Float values of count scales (affine: float32, float16 or bfloat16; mx: e8m0 codes;
+ *  nvfp4: e4m3 codes) or biases (affine dtype). */
+void scales_to_float(const Format& f, const void* src, Dtype dtype, int64_t count, float* out);
+
+// --------------------------------------------------------- kernel selection
+
+enum class Kernel { scalar, generic, avx2, avx512 };
+
+const char* kernel_name(Kernel k);
+
+/** The kernels this build can run on this CPU, slowest first. */
+std::vector<Kernel> available_kernels();
+
+/** The kernel in use: the override if set, else MLXCPP_QMM_KERNEL (auto, scalar, generic,
+ *  avx2, avx512; default auto = the best available). Throws std::invalid_argument for an
+ *  unknown value and Unsupported for a kernel the CPU or build cannot run. */
+Kernel active_kernel();
+
+/** Overrides MLXCPP_QMM_KERNEL (tests); nullopt returns to the environment's choice. */
+void set_kernel(std::optional<Kernel> k);
+
+// ------------------------------------------------------ ISA-specific loops
+
+/** One GEMV task for the transposed layout: `rows` rows of W (row r at w + r * row_bytes),
+ *  each K = G * group_size codes, against M activation rows. */
+struct GemvTile {
+  const uint8_t* w;
+  int64_t row_bytes;
+  int64_t rows;
+  const float* x;     // [M][K] float32, in the kernel's layout (see x_layout_unit)
+  const float* xsum;  // [M][G] group sums of x (affine), else null
+  const float* sf;    // [rows][G] scales as float
+  const float* bf;    // [rows][G] biases as float (affine), else null
+  float* res;         // [rows][M] results
+  int M;
+  int K;
+  int G;
+  int group_size;
+  int bits;
+};
+
+/** Whether the ISA loops serve this format (affine 4 and 8 bits). */
+inline bool isa_supports(const Format& f) {
+  return f.affine() && (f.bits == 4 || f.bits == 8);
+}
+
+/** For 4 bits the ISA GEMV reads x permuted within blocks of this many elements: the even
+ *  elements first, then the odd ones (0 = natural order). */
+int x_layout_unit(Kernel k, int bits);
+
+/** res = W x for a tile (affine, 4 or 8 bits, group_size a multiple of 32). */
+void gemv_t_avx2(const GemvTile& t);
+void gemv_t_avx512(const GemvTile& t);
+
+/** out[i] = q[i] * s[i / gs] + b[i / gs] for count elements (a multiple of 32) of a packed
+ *  4- or 8-bit row, in natural order. */
+void dequant_affine_avx2(int bits, const uint8_t* w, const float* s, const float* b, int64_t count,
+                         int group_size, float* out);
+void dequant_affine_avx512(int bits, const uint8_t* w, const float* s, const float* b,
+                           int64_t count, int group_size, float* out);
+
+/** Whether the CPU can run the AVX2 + FMA or the AVX-512 (F, BW, DQ, VL + FMA) loops. */
+bool cpu_has_avx2();
+bool cpu_has_avx512();
+
+}  // namespace mlxcpp::cpu::quant
