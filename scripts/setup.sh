@@ -10,6 +10,7 @@ PACKAGES=(
   clang libclang-rt-14-dev        # the asan preset and libFuzzer
   libfmt-dev                      # formatting
   libcli11-dev                    # the mlxcpp command line
+  zlib1g-dev                      # .npz (deflate)
   nlohmann-json3-dev              # JSON (tests read fixture indexes; model configs later)
   libopenblas0                    # BLAS + LAPACK for matmul and linalg, loaded at run time
   libgtest-dev libgmock-dev       # tests

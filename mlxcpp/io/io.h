@@ -37,6 +37,21 @@ array load(std::shared_ptr<io::Reader> in_stream, StreamOrDevice s = {});
 /** Read a .npy file. Throws IoError when it cannot be opened. */
 array load(std::string file, StreamOrDevice s = {});
 
+/** The arrays of a .npz archive (NumPy's savez / savez_compressed), keyed by member name
+ *  without ".npy"; stored and deflated members, ZIP64. A member that is not a .npy array, a
+ *  duplicate name, a corrupt archive or a CRC mismatch throws FormatError. (Our addition.) */
+std::unordered_map<std::string, array> load_npz(std::shared_ptr<io::Reader> in_stream,
+                                                StreamOrDevice s = {});
+/** load_npz from a file. Throws IoError when it cannot be opened. */
+std::unordered_map<std::string, array> load_npz(const std::string& file, StreamOrDevice s = {});
+/** Write arrays as a .npz archive (members in name order); compressed = true deflates them
+ *  as savez_compressed does. */
+void save_npz(std::shared_ptr<io::Writer> out_stream, std::unordered_map<std::string, array> arrays,
+              bool compressed = false);
+/** Write a .npz file (".npz" is appended when missing), atomically. */
+void save_npz(std::string file, std::unordered_map<std::string, array> arrays,
+              bool compressed = false);
+
 /** Arrays and metadata of a .safetensors stream (tensors are read into memory). */
 SafetensorsLoad load_safetensors(std::shared_ptr<io::Reader> in_stream, StreamOrDevice s = {});
 /** Arrays and metadata of a .safetensors file. The file is memory-mapped: tensors whose data

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -141,6 +142,37 @@ void FileWriter::commit() {
     }
   }
   committed_ = true;
+}
+
+void MemoryReader::seek(int64_t off, std::ios_base::seekdir way) {
+  pos_ = resolve_seek(pos_, bytes_.size(), off, way, label_);
+}
+
+void MemoryReader::read(char* data, size_t n) {
+  read(data, n, pos_);
+  pos_ += n;
+}
+
+void MemoryReader::read(char* data, size_t n, size_t offset) {
+  if (offset > bytes_.size() || n > bytes_.size() - offset) {
+    throw IoError("[" + label_ + "] Unexpected end of data; expected " + std::to_string(n) +
+                  " bytes at offset " + std::to_string(offset) + ", have " +
+                  std::to_string(bytes_.size()) + " in all.");
+  }
+  std::memcpy(data, bytes_.data() + offset, n);
+}
+
+void StringWriter::seek(int64_t off, std::ios_base::seekdir way) {
+  pos_ = resolve_seek(pos_, bytes_.size(), off, way, label_);
+}
+
+void StringWriter::write(const char* data, size_t n) {
+  if (pos_ > bytes_.size()) {
+    bytes_.resize(pos_, '\0');
+  }
+  const size_t overlap = std::min(n, bytes_.size() - pos_);
+  bytes_.replace(pos_, overlap, data, n);
+  pos_ += n;
 }
 
 }  // namespace mlxcpp::io

@@ -92,4 +92,43 @@ class FileWriter : public Writer {
   bool committed_{false};
 };
 
+/** Reads bytes held in memory (a member of an archive, a download). */
+class MemoryReader : public Reader {
+ public:
+  MemoryReader(std::string bytes, std::string label)
+      : bytes_(std::move(bytes)), label_(std::move(label)) {}
+  bool is_open() const override { return true; }
+  bool good() const override { return true; }
+  size_t tell() override { return pos_; }
+  void seek(int64_t off, std::ios_base::seekdir way = std::ios_base::beg) override;
+  void read(char* data, size_t n) override;
+  void read(char* data, size_t n, size_t offset) override;
+  size_t size() override { return bytes_.size(); }
+  std::string label() const override { return label_; }
+
+ private:
+  std::string bytes_;
+  std::string label_;
+  size_t pos_{0};
+};
+
+/** Collects what is written in memory; seeking back overwrites. */
+class StringWriter : public Writer {
+ public:
+  explicit StringWriter(std::string label = "<memory>") : label_(std::move(label)) {}
+  bool is_open() const override { return true; }
+  bool good() const override { return true; }
+  size_t tell() override { return pos_; }
+  void seek(int64_t off, std::ios_base::seekdir way = std::ios_base::beg) override;
+  void write(const char* data, size_t n) override;
+  std::string label() const override { return label_; }
+  /** Everything written so far. */
+  const std::string& bytes() const { return bytes_; }
+
+ private:
+  std::string bytes_;
+  std::string label_;
+  size_t pos_{0};
+};
+
 }  // namespace mlxcpp::io
