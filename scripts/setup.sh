@@ -11,6 +11,7 @@ PACKAGES=(
   libfmt-dev                      # formatting
   libcli11-dev                    # the mlxcpp command line
   zlib1g-dev                      # .npz (deflate)
+  libcurl4-openssl-dev            # hub downloads
   nlohmann-json3-dev              # JSON (tests read fixture indexes; model configs later)
   libopenblas0                    # BLAS + LAPACK for matmul and linalg, loaded at run time
   libgtest-dev libgmock-dev       # tests
