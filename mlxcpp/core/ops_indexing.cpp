@@ -169,7 +169,7 @@ array take(const array& a, const array& indices, int axis, StreamOrDevice s) {
   }
   Shape slice_sizes = a.shape();
   slice_sizes[ax] = 1;
-  array out = gather(a, {indices}, {ax}, slice_sizes, s);
+  array out = gather(a, {indices}, std::vector<int>{ax}, slice_sizes, s);
   // The gather gives [indices..., slice...]; move the index dimensions to the axis.
   const int idx_ndim = static_cast<int>(indices.ndim());
   if (ax != 0) {

@@ -1,7 +1,8 @@
 // value_cast<To>(from): convert one element between any two dtypes' value
 // types, as astype does (complex to real keeps the real part; to bool is != 0;
 // half types go through float; float to integer is NaN -> 0 and saturates
-// at the integer's range, where C++ and MLX leave it undefined).
+// at the integer's range, where C++ and MLX leave it undefined; double to float
+// overflows to inf as IEEE rounding does).
 #pragma once
 
 #include <limits>
@@ -41,6 +42,17 @@ inline To value_cast(const From& v) {
     }
   } else if constexpr (is_half_v<From>) {
     return value_cast<To>(static_cast<float>(v));
+  } else if constexpr (std::is_same_v<To, float> && std::is_same_v<From, double>) {
+    // Past float's range C++ leaves the conversion undefined; IEEE rounding gives inf from
+    // FLT_MAX + half an ulp (2^103) on, and FLT_MAX below that.
+    constexpr double max = std::numeric_limits<float>::max();
+    constexpr double overflow = max + 0x1p103;
+    if (v > max || v < -max) {
+      const float mag = (v >= overflow || v <= -overflow) ? std::numeric_limits<float>::infinity()
+                                                          : std::numeric_limits<float>::max();
+      return v > 0 ? mag : -mag;
+    }
+    return static_cast<float>(v);
   } else if constexpr (std::is_integral_v<To> && std::is_floating_point_v<From>) {
     // Defined for every input (C++ leaves out-of-range conversions undefined):
     // NaN gives 0 and values outside To's range saturate.

@@ -330,6 +330,13 @@ array load(std::shared_ptr<io::Reader> in, StreamOrDevice) {
   if (nbytes > 0) {
     in->read(out.data<char>(), nbytes, data_start);
   }
+  if (h.dtype == bool_) {
+    // Any nonzero byte is true (as NumPy reads it); a C++ bool must hold 0 or 1.
+    char* p = out.data<char>();
+    for (uint64_t i = 0; i < nbytes; ++i) {
+      p[i] = p[i] != 0 ? 1 : 0;
+    }
+  }
   if (h.big_endian) {
     // complex64 is two float32 parts, each stored big-endian on its own.
     swap_bytes(out.data<char>(), nbytes, h.dtype == complex64 ? 4 : h.dtype.size());

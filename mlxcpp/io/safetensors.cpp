@@ -227,6 +227,23 @@ Header read_header(uint64_t file_size, const std::string& file, Read read) {
   return h;
 }
 
+// A bool is one byte holding 0 or 1; any other byte is read as true (as NumPy does), since
+// a C++ bool holding another value is undefined behaviour.
+bool bools_are_canonical(const char* p, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (static_cast<uint8_t>(p[i]) > 1) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void canonicalize_bools(char* p, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    p[i] = p[i] != 0 ? 1 : 0;
+  }
+}
+
 }  // namespace
 
 SafetensorsLoad load_safetensors(std::shared_ptr<io::Reader> in, StreamOrDevice) {
@@ -246,6 +263,9 @@ SafetensorsLoad load_safetensors(std::shared_ptr<io::Reader> in, StreamOrDevice)
     if (bytes > 0) {
       in->read(static_cast<char*>(buf.raw_ptr()), bytes, h.data_start + t.begin);
     }
+    if (t.dtype == bool_) {
+      canonicalize_bools(static_cast<char*>(buf.raw_ptr()), bytes);
+    }
     out.first.emplace(t.name, array(buf, t.shape, t.dtype));
   }
   return out;
@@ -262,13 +282,16 @@ SafetensorsLoad load_safetensors(const std::string& file, StreamOrDevice) {
     const char* src = map->data() + h.data_start + t.begin;
     const size_t bytes = t.end - t.begin;
     const bool aligned = reinterpret_cast<uintptr_t>(src) % size_of(t.dtype) == 0;
-    if (bytes > 0 && aligned) {
+    if (bytes > 0 && aligned && (t.dtype != bool_ || bools_are_canonical(src, bytes))) {
       // A view of the mapping; the deleter keeps the mapping alive.
       out.first.emplace(t.name, array(const_cast<char*>(src), t.shape, t.dtype, [map](void*) {}));
     } else {
       allocator::Buffer buf = allocator::malloc(bytes);
       if (bytes > 0) {
         std::memcpy(buf.raw_ptr(), src, bytes);
+      }
+      if (t.dtype == bool_) {
+        canonicalize_bools(static_cast<char*>(buf.raw_ptr()), bytes);
       }
       out.first.emplace(t.name, array(buf, t.shape, t.dtype));
     }

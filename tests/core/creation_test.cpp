@@ -1,4 +1,7 @@
 // Creation ops: arange, linspace, full, zeros, ones, eye, tri, meshgrid, astype, copy.
+#include <cmath>
+#include <limits>
+
 #include "test_helpers.h"
 
 namespace mlxcpp::test {
@@ -143,6 +146,25 @@ TEST(Creation, AstypeConversionSemantics) {
   expect_values<int>(astype(f, int32), {7}, int32,
                      {1, -1, 0, 2147483647, -2147483647 - 1, 300, -5});
   expect_values<int>(astype(f, uint8), {7}, uint8, {1, 0, 0, 255, 0, 255, 0});
+  // float64 past float32's range rounds as IEEE does: to FLT_MAX up to FLT_MAX + 2^103,
+  // inf from there (C++ leaves it undefined; found by the safetensors fuzzer).
+  const double fmax = std::numeric_limits<float>::max();
+  const float inf = std::numeric_limits<float>::infinity();
+  auto d = make_array(std::vector<double>{1e300, -1e300, fmax + 0x1p102, fmax + 0x1p103,
+                                          -(fmax + 0x1p102), 1.5, NAN},
+                      {7}, float64);
+  auto df = astype(d, float32);
+  df.eval();
+  EXPECT_EQ(df.dtype(), float32);
+  const float* gp = df.template data<float>();
+  const std::vector<float> got(gp, gp + 7);
+  EXPECT_EQ(got[0], inf);
+  EXPECT_EQ(got[1], -inf);
+  EXPECT_EQ(got[2], float(fmax));
+  EXPECT_EQ(got[3], inf);
+  EXPECT_EQ(got[4], -float(fmax));
+  EXPECT_EQ(got[5], 1.5f);
+  EXPECT_TRUE(std::isnan(got[6]));
   // Complex to real keeps the real part.
   expect_values<float>(astype(array(std::complex<float>(2.5f, -1.0f)), float32), {}, float32,
                        {2.5f});
