@@ -1,0 +1,161 @@
+#include "mlxcpp/lm/config.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "mlxcpp/core/errors.h"
+
+namespace mlxcpp::lm {
+
+ModelConfig ModelConfig::from_file(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) {
+    throw IoError("[lm::load] cannot read " + file);
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(ss.str());
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(file, 0, std::string("[lm::load] not valid JSON: ") + e.what());
+  }
+  if (!j.is_object()) {
+    throw FormatError(file, 0, "[lm::load] the config must be a JSON object");
+  }
+  return ModelConfig(std::move(j), file);
+}
+
+void ModelConfig::fail(const std::string& key, const std::string& what) const {
+  throw FormatError(file_, 0, "[lm::load] config key '" + key + "': " + what);
+}
+
+bool ModelConfig::has(const std::string& key) const {
+  return json_.contains(key) && !json_[key].is_null();
+}
+
+const nlohmann::json& ModelConfig::raw(const std::string& key) const {
+  static const nlohmann::json null_value;
+  return json_.contains(key) ? json_[key] : null_value;
+}
+
+int ModelConfig::get_int(const std::string& key) const {
+  if (!has(key)) {
+    fail(key, "missing");
+  }
+  const auto& v = json_[key];
+  if (!v.is_number_integer()) {
+    fail(key, "expected an integer, got " + v.dump());
+  }
+  const int64_t x = v.get<int64_t>();
+  if (x < INT32_MIN || x > INT32_MAX) {
+    fail(key, "out of range: " + v.dump());
+  }
+  return static_cast<int>(x);
+}
+
+int ModelConfig::get_int(const std::string& key, int fallback) const {
+  return has(key) ? get_int(key) : fallback;
+}
+
+int ModelConfig::get_positive(const std::string& key) const {
+  const int v = get_int(key);
+  if (v <= 0) {
+    fail(key, "expected a positive integer, got " + std::to_string(v));
+  }
+  return v;
+}
+
+int ModelConfig::get_positive(const std::string& key, int fallback) const {
+  return has(key) ? get_positive(key) : fallback;
+}
+
+float ModelConfig::get_float(const std::string& key, float fallback) const {
+  if (!has(key)) {
+    return fallback;
+  }
+  const auto& v = json_[key];
+  if (!v.is_number()) {
+    fail(key, "expected a number, got " + v.dump());
+  }
+  return v.get<float>();
+}
+
+bool ModelConfig::get_bool(const std::string& key, bool fallback) const {
+  if (!has(key)) {
+    return fallback;
+  }
+  const auto& v = json_[key];
+  if (!v.is_boolean()) {
+    fail(key, "expected true or false, got " + v.dump());
+  }
+  return v.get<bool>();
+}
+
+std::string ModelConfig::get_string(const std::string& key) const {
+  if (!has(key) || !json_[key].is_string()) {
+    fail(key, has(key) ? "expected a string, got " + json_[key].dump() : "missing");
+  }
+  return json_[key].get<std::string>();
+}
+
+namespace {
+
+nn::QuantSpec parse_spec(const nlohmann::json& q, const nn::QuantSpec& base, const ModelConfig& c,
+                         const std::string& where) {
+  nn::QuantSpec s = base;
+  auto get = [&](const char* k, int& out) {
+    if (q.contains(k)) {
+      if (!q[k].is_number_integer()) {
+        c.fail(where, std::string(k) + " must be an integer");
+      }
+      out = q[k].get<int>();
+    }
+  };
+  get("group_size", s.group_size);
+  get("bits", s.bits);
+  if (q.contains("mode")) {
+    if (!q["mode"].is_string()) {
+      c.fail(where, "mode must be a string");
+    }
+    s.mode = q["mode"].get<std::string>();
+  }
+  return s;
+}
+
+}  // namespace
+
+QuantPlan::QuantPlan(const ModelConfig& config, std::vector<std::string> names)
+    : config_(&config), names_(std::move(names)) {
+  std::sort(names_.begin(), names_.end());
+  const auto& q = config.raw("quantization");
+  if (q.is_object()) {
+    global_ = parse_spec(q, nn::QuantSpec{}, config, "quantization");
+  } else if (!q.is_null()) {
+    config.fail("quantization", "expected an object");
+  }
+}
+
+std::optional<nn::QuantSpec> QuantPlan::at(const std::string& path) const {
+  if (!global_) {
+    return std::nullopt;
+  }
+  const auto& q = config_->raw("quantization");
+  if (q.contains(path)) {
+    const auto& entry = q[path];
+    if (entry.is_boolean()) {
+      return entry.get<bool>() ? global_ : std::nullopt;
+    }
+    if (!entry.is_object()) {
+      config_->fail("quantization." + path, "expected an object or a boolean");
+    }
+    return parse_spec(entry, *global_, *config_, "quantization." + path);
+  }
+  if (std::binary_search(names_.begin(), names_.end(), path + ".scales")) {
+    return global_;
+  }
+  return std::nullopt;
+}
+
+}  // namespace mlxcpp::lm

@@ -1,0 +1,58 @@
+// A model's config.json with typed, checked access: a missing required key or a value of
+// the wrong type or range is a FormatError naming the file and the key. Internal to the
+// library (it exposes nlohmann::json).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mlxcpp/nn/linear.h"
+
+namespace mlxcpp::lm {
+
+class ModelConfig {
+ public:
+  /** Reads and parses `file`; IoError when unreadable, FormatError when not a JSON object. */
+  static ModelConfig from_file(const std::string& file);
+  ModelConfig(nlohmann::json j, std::string file) : json_(std::move(j)), file_(std::move(file)) {}
+
+  bool has(const std::string& key) const;
+  int get_int(const std::string& key) const;
+  int get_int(const std::string& key, int fallback) const;
+  /** A positive integer (sizes, counts). */
+  int get_positive(const std::string& key) const;
+  int get_positive(const std::string& key, int fallback) const;
+  float get_float(const std::string& key, float fallback) const;
+  bool get_bool(const std::string& key, bool fallback) const;
+  std::string get_string(const std::string& key) const;
+  /** The raw value (null when absent), for nested objects such as rope_scaling. */
+  const nlohmann::json& raw(const std::string& key) const;
+  [[noreturn]] void fail(const std::string& key, const std::string& what) const;
+
+  const nlohmann::json& json() const { return json_; }
+  const std::string& file() const { return file_; }
+
+ private:
+  nlohmann::json json_;
+  std::string file_;
+};
+
+/** Which layers are quantized and how, as mlx-lm decides it: a per-layer entry of
+ *  config["quantization"] (an object, or false), else quantized when the checkpoint has
+ *  "<path>.scales", with the global group size, bits and mode. */
+class QuantPlan {
+ public:
+  QuantPlan(const ModelConfig& config, std::vector<std::string> weight_names);
+  /** The spec for the layer at dotted path `path`, or nullopt for a float layer. */
+  std::optional<nn::QuantSpec> at(const std::string& path) const;
+
+ private:
+  const ModelConfig* config_;
+  std::optional<nn::QuantSpec> global_;
+  std::vector<std::string> names_;  // sorted
+};
+
+}  // namespace mlxcpp::lm

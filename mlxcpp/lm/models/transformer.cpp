@@ -1,0 +1,165 @@
+#include "mlxcpp/lm/models/transformer.h"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "mlxcpp/core/fast.h"
+#include "mlxcpp/core/ops.h"
+
+namespace mlxcpp::lm {
+
+DecoderOptions llama_style_options(const ModelConfig& c) {
+  DecoderOptions o;
+  o.vocab_size = c.get_positive("vocab_size");
+  o.hidden_size = c.get_positive("hidden_size");
+  o.intermediate_size = c.get_positive("intermediate_size");
+  o.num_layers = c.get_positive("num_hidden_layers");
+  o.num_heads = c.get_positive("num_attention_heads");
+  o.num_kv_heads = c.get_positive("num_key_value_heads", o.num_heads);
+  if (o.num_heads % o.num_kv_heads != 0) {
+    c.fail("num_key_value_heads",
+           "must divide num_attention_heads (" + std::to_string(o.num_heads) + ")");
+  }
+  if (!c.has("head_dim") && o.hidden_size % o.num_heads != 0) {
+    c.fail("hidden_size", "must be a multiple of num_attention_heads when head_dim is absent");
+  }
+  o.head_dim = c.get_positive("head_dim", o.hidden_size / o.num_heads);
+  o.norm_eps = c.get_float("rms_norm_eps", 1e-5f);
+  o.qkv_bias = c.get_bool("attention_bias", false);
+  o.o_bias = o.qkv_bias;
+  o.mlp_bias = c.get_bool("mlp_bias", false);
+  o.tie_word_embeddings = c.get_bool("tie_word_embeddings", true);
+  return o;
+}
+
+Attention::Attention(const DecoderOptions& o, nn::RoPE rope, const QuantPlan& q,
+                     const std::string& path)
+    : heads_(o.num_heads),
+      kv_heads_(o.num_kv_heads),
+      head_dim_(o.head_dim),
+      scale_(1.0f / std::sqrt(float(o.head_dim))),
+      rope_(std::move(rope)) {
+  const int h = o.hidden_size;
+  q_proj_ = nn::make_linear(h, heads_ * head_dim_, o.qkv_bias, q.at(path + ".q_proj"));
+  k_proj_ = nn::make_linear(h, kv_heads_ * head_dim_, o.qkv_bias, q.at(path + ".k_proj"));
+  v_proj_ = nn::make_linear(h, kv_heads_ * head_dim_, o.qkv_bias, q.at(path + ".v_proj"));
+  o_proj_ = nn::make_linear(heads_ * head_dim_, h, o.o_bias, q.at(path + ".o_proj"));
+  child("q_proj", *q_proj_);
+  child("k_proj", *k_proj_);
+  child("v_proj", *v_proj_);
+  child("o_proj", *o_proj_);
+  if (o.qk_norm) {
+    q_norm_ = std::make_unique<nn::RMSNorm>(head_dim_, o.norm_eps);
+    k_norm_ = std::make_unique<nn::RMSNorm>(head_dim_, o.norm_eps);
+    child("q_norm", *q_norm_);
+    child("k_norm", *k_norm_);
+  }
+}
+
+array Attention::operator()(const array& x, LayerCache* cache) const {
+  const int b = x.shape(0), t = x.shape(1);
+  array q = reshape((*q_proj_)(x), {b, t, heads_, head_dim_});
+  array k = reshape((*k_proj_)(x), {b, t, kv_heads_, head_dim_});
+  array v = reshape((*v_proj_)(x), {b, t, kv_heads_, head_dim_});
+  if (q_norm_) {
+    q = (*q_norm_)(q);
+    k = (*k_norm_)(k);
+  }
+  q = transpose(q, {0, 2, 1, 3});
+  k = transpose(k, {0, 2, 1, 3});
+  v = transpose(v, {0, 2, 1, 3});
+  const int offset = cache ? cache->offset() : 0;
+  q = rope_(q, offset);
+  k = rope_(k, offset);
+  if (cache) {
+    std::tie(k, v) = cache->update_and_fetch(k, v);
+  }
+  array o = fast::scaled_dot_product_attention(q, k, v, scale_, t > 1 ? "causal" : "");
+  o = reshape(transpose(o, {0, 2, 1, 3}), {b, t, heads_ * head_dim_});
+  return (*o_proj_)(o);
+}
+
+SwiGLUMLP::SwiGLUMLP(int hidden, int intermediate, bool bias, const QuantPlan& q,
+                     const std::string& path) {
+  gate_proj_ = nn::make_linear(hidden, intermediate, bias, q.at(path + ".gate_proj"));
+  up_proj_ = nn::make_linear(hidden, intermediate, bias, q.at(path + ".up_proj"));
+  down_proj_ = nn::make_linear(intermediate, hidden, bias, q.at(path + ".down_proj"));
+  child("gate_proj", *gate_proj_);
+  child("up_proj", *up_proj_);
+  child("down_proj", *down_proj_);
+}
+
+array SwiGLUMLP::operator()(const array& x) const {
+  return (*down_proj_)(nn::swiglu((*gate_proj_)(x), (*up_proj_)(x)));
+}
+
+DecoderBlock::DecoderBlock(const DecoderOptions& o, nn::RoPE rope, const QuantPlan& q,
+                           const std::string& path)
+    : input_layernorm_(o.hidden_size, o.norm_eps),
+      post_attention_layernorm_(o.hidden_size, o.norm_eps),
+      self_attn_(o, std::move(rope), q, path + ".self_attn"),
+      mlp_(o.hidden_size, o.intermediate_size, o.mlp_bias, q, path + ".mlp") {
+  child("input_layernorm", input_layernorm_);
+  child("post_attention_layernorm", post_attention_layernorm_);
+  child("self_attn", self_attn_);
+  child("mlp", mlp_);
+}
+
+array DecoderBlock::operator()(const array& x, LayerCache* cache) const {
+  array h = add(x, self_attn_(input_layernorm_(x), cache));
+  return add(h, mlp_(post_attention_layernorm_(h)));
+}
+
+DecoderModel::DecoderModel(const DecoderOptions& o, const nn::RoPE& rope, const QuantPlan& q)
+    : options_(o) {
+  body_.embed_tokens = nn::make_embedding(o.vocab_size, o.hidden_size, q.at("model.embed_tokens"));
+  body_.child("embed_tokens", *body_.embed_tokens);
+  for (int i = 0; i < o.num_layers; ++i) {
+    const std::string name = "layers." + std::to_string(i);
+    body_.layers.push_back(std::make_unique<DecoderBlock>(o, rope, q, "model." + name));
+    body_.child(name, *body_.layers.back());
+  }
+  body_.norm = std::make_unique<nn::RMSNorm>(o.hidden_size, o.norm_eps);
+  body_.child("norm", *body_.norm);
+  child("model", body_);
+  if (!o.tie_word_embeddings) {
+    lm_head_ = nn::make_linear(o.hidden_size, o.vocab_size, false, q.at("lm_head"));
+    child("lm_head", *lm_head_);
+  }
+}
+
+array DecoderModel::operator()(const array& tokens, Cache* cache) {
+  if (tokens.ndim() != 2) {
+    throw std::invalid_argument("[lm] tokens must be [batch, length]");
+  }
+  if (cache && cache->size() != body_.layers.size()) {
+    throw std::invalid_argument("[lm] the cache has " + std::to_string(cache->size()) +
+                                " layers; the model has " + std::to_string(body_.layers.size()));
+  }
+  array h = (*body_.embed_tokens)(tokens);
+  for (size_t i = 0; i < body_.layers.size(); ++i) {
+    h = (*body_.layers[i])(h, cache ? (*cache)[i].get() : nullptr);
+  }
+  h = (*body_.norm)(h);
+  return lm_head_ ? (*lm_head_)(h) : body_.embed_tokens->as_linear(h);
+}
+
+Cache DecoderModel::make_cache() const {
+  Cache c;
+  for (size_t i = 0; i < body_.layers.size(); ++i) {
+    c.push_back(std::make_unique<KVCache>());
+  }
+  return c;
+}
+
+std::unordered_map<std::string, array> DecoderModel::sanitize(
+    std::unordered_map<std::string, array> weights) const {
+  for (auto it = weights.begin(); it != weights.end();) {
+    const bool rotary = it->first.find("self_attn.rotary_emb.inv_freq") != std::string::npos;
+    const bool tied_head = options_.tie_word_embeddings && it->first.rfind("lm_head.", 0) == 0;
+    it = (rotary || tied_head) ? weights.erase(it) : std::next(it);
+  }
+  return weights;
+}
+
+}  // namespace mlxcpp::lm

@@ -1,0 +1,96 @@
+// The decoder pieces that Llama-family architectures share (mlx-lm's llama.py shape):
+// attention with GQA, optional q/k/v biases and per-head q/k RMSNorm; a SwiGLU MLP;
+// pre-norm blocks; a token embedding, final norm and tied or separate output head.
+// Architecture files fill a DecoderOptions from their config and register.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mlxcpp/lm/config.h"
+#include "mlxcpp/lm/model.h"
+#include "mlxcpp/nn/embedding.h"
+#include "mlxcpp/nn/layers.h"
+#include "mlxcpp/nn/linear.h"
+
+namespace mlxcpp::lm {
+
+struct DecoderOptions {
+  int vocab_size = 0;
+  int hidden_size = 0;
+  int intermediate_size = 0;
+  int num_layers = 0;
+  int num_heads = 0;
+  int num_kv_heads = 0;
+  int head_dim = 0;
+  float norm_eps = 1e-5f;
+  bool qkv_bias = false;
+  bool o_bias = false;
+  bool mlp_bias = false;
+  bool qk_norm = false;  // RMSNorm over each head of q and k (Qwen3)
+  bool tie_word_embeddings = true;
+};
+
+/** The common config keys of Llama-style models with mlx-lm's defaults (head_dim from
+ *  hidden / heads, kv heads = heads, ...). */
+DecoderOptions llama_style_options(const ModelConfig& c);
+
+class Attention : public nn::Module {
+ public:
+  Attention(const DecoderOptions& o, nn::RoPE rope, const QuantPlan& q, const std::string& path);
+  array operator()(const array& x, LayerCache* cache) const;
+
+ private:
+  int heads_, kv_heads_, head_dim_;
+  float scale_;
+  nn::RoPE rope_;
+  std::unique_ptr<nn::LinearLayer> q_proj_, k_proj_, v_proj_, o_proj_;
+  std::unique_ptr<nn::RMSNorm> q_norm_, k_norm_;
+};
+
+class SwiGLUMLP : public nn::Module {
+ public:
+  SwiGLUMLP(int hidden, int intermediate, bool bias, const QuantPlan& q, const std::string& path);
+  array operator()(const array& x) const;
+
+ private:
+  std::unique_ptr<nn::LinearLayer> gate_proj_, up_proj_, down_proj_;
+};
+
+class DecoderBlock : public nn::Module {
+ public:
+  DecoderBlock(const DecoderOptions& o, nn::RoPE rope, const QuantPlan& q, const std::string& path);
+  array operator()(const array& x, LayerCache* cache) const;
+
+ private:
+  nn::RMSNorm input_layernorm_, post_attention_layernorm_;
+  Attention self_attn_;
+  SwiGLUMLP mlp_;
+};
+
+/** model.embed_tokens, model.layers.N, model.norm and lm_head (unless tied). */
+class DecoderModel : public Model {
+ public:
+  DecoderModel(const DecoderOptions& o, const nn::RoPE& rope, const QuantPlan& q);
+  array operator()(const array& tokens, Cache* cache) override;
+  Cache make_cache() const override;
+  /** Drops rotary inv_freq buffers and, when tied, lm_head.weight. */
+  std::unordered_map<std::string, array> sanitize(
+      std::unordered_map<std::string, array> weights) const override;
+
+ private:
+  // The "model." subtree.
+  struct Body : nn::Module {
+    using nn::Module::child;
+    std::unique_ptr<nn::EmbeddingLayer> embed_tokens;
+    std::vector<std::unique_ptr<DecoderBlock>> layers;
+    std::unique_ptr<nn::RMSNorm> norm;
+  };
+  DecoderOptions options_;
+  Body body_;
+  std::unique_ptr<nn::LinearLayer> lm_head_;
+};
+
+}  // namespace mlxcpp::lm

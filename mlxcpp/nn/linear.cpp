@@ -1,0 +1,58 @@
+#include "mlxcpp/nn/linear.h"
+
+#include "mlxcpp/core/ops.h"
+
+namespace mlxcpp::nn {
+
+Shape packed_shape(int rows, int cols, const QuantSpec& q) {
+  return {rows, cols * q.bits / 32};
+}
+
+Shape scales_shape(int rows, int cols, const QuantSpec& q) {
+  return {rows, cols / q.group_size};
+}
+
+Linear::Linear(int in_features, int out_features, bool has_bias) {
+  param("weight", weight, {out_features, in_features});
+  if (has_bias) {
+    bias = unloaded();
+    param("bias", *bias, {out_features});
+  }
+}
+
+array Linear::operator()(const array& x) const {
+  if (bias) {
+    return addmm(*bias, x, transpose(weight));
+  }
+  return matmul(x, transpose(weight));
+}
+
+QuantizedLinear::QuantizedLinear(int in_features, int out_features, bool has_bias, QuantSpec q)
+    : spec(std::move(q)) {
+  param("weight", weight, packed_shape(out_features, in_features, spec), uint32);
+  param("scales", scales, scales_shape(out_features, in_features, spec));
+  if (spec.mode == "affine") {
+    biases = unloaded();
+    param("biases", *biases, scales_shape(out_features, in_features, spec));
+  }
+  if (has_bias) {
+    bias = unloaded();
+    param("bias", *bias, {out_features});
+  }
+}
+
+array QuantizedLinear::operator()(const array& x) const {
+  array y =
+      quantized_matmul(x, weight, scales, biases, true, spec.group_size, spec.bits, spec.mode);
+  return bias ? add(y, *bias) : y;
+}
+
+std::unique_ptr<LinearLayer> make_linear(int in_features, int out_features, bool bias,
+                                         const std::optional<QuantSpec>& quant) {
+  if (quant) {
+    return std::make_unique<QuantizedLinear>(in_features, out_features, bias, *quant);
+  }
+  return std::make_unique<Linear>(in_features, out_features, bias);
+}
+
+}  // namespace mlxcpp::nn

@@ -1,0 +1,111 @@
+#include "mlxcpp/nn/module.h"
+
+#include <algorithm>
+#include <set>
+
+#include "mlxcpp/core/errors.h"
+
+namespace mlxcpp::nn {
+
+namespace {
+
+std::string shape_text(const Shape& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) {
+    out += (i ? ", " : "") + (s[i] < 0 ? std::string("*") : std::to_string(s[i]));
+  }
+  return out + "]";
+}
+
+bool shape_matches(const Shape& want, const Shape& got) {
+  if (want.size() != got.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (want[i] >= 0 && want[i] != got[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+void Module::param(const std::string& name, array& slot, Shape shape, std::optional<Dtype> dtype) {
+  params_.push_back({name, &slot, std::move(shape), dtype});
+}
+
+void Module::child(const std::string& name, Module& m) {
+  children_.emplace_back(name, &m);
+}
+
+void Module::collect(const std::string& prefix, std::vector<std::pair<std::string, Param*>>& out) {
+  for (auto& p : params_) {
+    out.emplace_back(prefix + p.name, &p);
+  }
+  for (auto& [name, m] : children_) {
+    m->collect(prefix + name + ".", out);
+  }
+}
+
+std::vector<std::pair<std::string, const array*>> Module::parameters() const {
+  std::vector<std::pair<std::string, Param*>> all;
+  const_cast<Module*>(this)->collect("", all);
+  std::vector<std::pair<std::string, const array*>> out;
+  for (auto& [name, p] : all) {
+    out.emplace_back(name, p->slot);
+  }
+  return out;
+}
+
+size_t Module::num_parameters() const {
+  size_t n = 0;
+  for (const auto& [name, a] : parameters()) {
+    n += a->size();
+  }
+  return n;
+}
+
+void Module::load_weights(const std::unordered_map<std::string, array>& weights,
+                          const std::string& source) {
+  std::vector<std::pair<std::string, Param*>> all;
+  collect("", all);
+  std::vector<std::string> problems;
+  std::set<std::string> expected;
+  for (auto& [name, p] : all) {
+    expected.insert(name);
+    auto it = weights.find(name);
+    if (it == weights.end()) {
+      problems.push_back("missing " + name + " " + shape_text(p->shape));
+      continue;
+    }
+    const array& w = it->second;
+    if (!shape_matches(p->shape, w.shape())) {
+      problems.push_back(name + " has shape " + shape_text(w.shape()) + ", expected " +
+                         shape_text(p->shape));
+    } else if (p->dtype && w.dtype() != *p->dtype) {
+      problems.push_back(name + " has dtype " + std::string(dtype_name(w.dtype())) + ", expected " +
+                         std::string(dtype_name(*p->dtype)));
+    }
+  }
+  std::vector<std::string> unexpected;
+  for (const auto& [name, w] : weights) {
+    if (!expected.count(name)) {
+      unexpected.push_back("unexpected " + name);
+    }
+  }
+  std::sort(unexpected.begin(), unexpected.end());
+  problems.insert(problems.end(), unexpected.begin(), unexpected.end());
+  if (!problems.empty()) {
+    std::string what = "[load_weights] " + std::to_string(problems.size()) + " weight problem(s):";
+    for (const auto& p : problems) {
+      what += "\n  " + p;
+    }
+    throw FormatError(source, 0, what);
+  }
+  for (auto& [name, p] : all) {
+    *p->slot = weights.at(name);
+  }
+}
+
+}  // namespace mlxcpp::nn

@@ -1,0 +1,118 @@
+// Every copied model folder against MLX + mlx-lm's goldens: full-forward logits within the
+// folder's tolerance (index.json), the same logits token by token through the KV cache,
+// and the greedy continuation id for id.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+#include "mlxcpp/lm/load.h"
+#include "mlxcpp/mlxcpp.h"
+#include "test_helpers.h"
+
+namespace mlxcpp::test {
+namespace {
+
+nlohmann::json read_json(const std::string& file) {
+  std::ifstream in(file);
+  return nlohmann::json::parse(in);
+}
+
+struct Golden {
+  std::string folder;
+  double atol = 0;
+  std::vector<int> prompt;
+  std::vector<int> greedy;
+};
+
+std::vector<Golden> goldens() {
+  const auto index = read_json(fixture("lm/index.json"));
+  std::vector<Golden> out;
+  for (const auto& m : index["models"]) {
+    const std::string folder = m["folder"].get<std::string>();
+    const std::string dir = fixture("lm/" + folder);
+    std::ifstream probe(dir + "/config.json");
+    if (!probe) {
+      continue;  // a folder this suite does not copy (other architectures)
+    }
+    Golden g{folder, m["logits_atol"].get<double>(), {}, {}};
+    g.prompt = read_json(dir + "/golden/tokens.json")["ids"].get<std::vector<int>>();
+    g.greedy = read_json(dir + "/golden/greedy.json")["generated_ids"].get<std::vector<int>>();
+    out.push_back(g);
+  }
+  return out;
+}
+
+array prompt_array(const std::vector<int>& ids) {
+  return array(ids.begin(), {1, int(ids.size())}, int32);
+}
+
+double max_abs_diff(const array& a, const array& b) {
+  array d = max(abs(subtract(astype(a, float32), astype(b, float32))));
+  d.eval();
+  return d.item<float>();
+}
+
+TEST(LmGolden, EveryCopiedFolderIsTested) {
+  std::vector<std::string> names;
+  for (const auto& g : goldens()) {
+    names.push_back(g.folder);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"llama", "llama-4bit", "llama-8bit", "llama-bf16",
+                                             "mistral", "mistral-4bit", "qwen2", "qwen2-4bit",
+                                             "qwen3", "qwen3-4bit", "qwen3-8bit", "qwen3-bf16"}));
+}
+
+class LmGoldenFolder : public ::testing::TestWithParam<Golden> {};
+
+TEST_P(LmGoldenFolder, LogitsMatchMlx) {
+  const Golden& g = GetParam();
+  auto m = lm::load(fixture("lm/" + g.folder));
+  const array want = load(fixture("lm/" + g.folder + "/golden/logits.npy"));
+  array logits = (*m.model)(prompt_array(g.prompt), nullptr);
+  ASSERT_EQ(logits.shape(), (Shape{1, int(g.prompt.size()), 512}));
+  EXPECT_LE(max_abs_diff(reshape(logits, want.shape()), want), g.atol);
+}
+
+TEST_P(LmGoldenFolder, CachedDecodingMatchesTheFullForward) {
+  const Golden& g = GetParam();
+  auto m = lm::load(fixture("lm/" + g.folder));
+  const array full = (*m.model)(prompt_array(g.prompt), nullptr);
+  lm::Cache cache = m.model->make_cache();
+  // A prefill of the first half, then one token at a time.
+  const size_t half = g.prompt.size() / 2;
+  std::vector<array> parts;
+  parts.push_back((*m.model)(prompt_array({g.prompt.begin(), g.prompt.begin() + half}), &cache));
+  for (size_t i = half; i < g.prompt.size(); ++i) {
+    parts.push_back((*m.model)(prompt_array({g.prompt[i]}), &cache));
+  }
+  EXPECT_EQ(cache[0]->offset(), int(g.prompt.size()));
+  EXPECT_LE(max_abs_diff(concatenate(parts, 1), full), g.atol);
+}
+
+TEST_P(LmGoldenFolder, GreedyContinuationMatchesMlxLm) {
+  const Golden& g = GetParam();
+  auto m = lm::load(fixture("lm/" + g.folder));
+  lm::Cache cache = m.model->make_cache();
+  array logits = (*m.model)(prompt_array(g.prompt), &cache);
+  std::vector<int> got;
+  for (size_t step = 0; step < g.greedy.size(); ++step) {
+    const int t = logits.shape(1);
+    array last = slice(logits, {0, t - 1, 0}, {1, t, logits.shape(2)});
+    array next = argmax(reshape(last, {-1}));
+    next.eval();
+    got.push_back(next.item<uint32_t>());
+    logits = (*m.model)(prompt_array({got.back()}), &cache);
+  }
+  EXPECT_EQ(got, g.greedy);
+}
+
+INSTANTIATE_TEST_SUITE_P(Folders, LmGoldenFolder, ::testing::ValuesIn(goldens()),
+                         [](const ::testing::TestParamInfo<Golden>& info) {
+                           std::string n = info.param.folder;
+                           std::replace(n.begin(), n.end(), '-', '_');
+                           return n;
+                         });
+
+}  // namespace
+}  // namespace mlxcpp::test
