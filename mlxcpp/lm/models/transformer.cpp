@@ -40,13 +40,19 @@ Attention::Attention(const DecoderOptions& o, nn::RoPE rope, const QuantPlan& q,
       scale_(1.0f / std::sqrt(float(o.head_dim))),
       rope_(std::move(rope)) {
   const int h = o.hidden_size;
-  q_proj_ = nn::make_linear(h, heads_ * head_dim_, o.qkv_bias, q.at(path + ".q_proj"));
-  k_proj_ = nn::make_linear(h, kv_heads_ * head_dim_, o.qkv_bias, q.at(path + ".k_proj"));
-  v_proj_ = nn::make_linear(h, kv_heads_ * head_dim_, o.qkv_bias, q.at(path + ".v_proj"));
+  if (o.fused_qkv) {
+    qkv_proj_ = nn::make_linear(h, (heads_ + 2 * kv_heads_) * head_dim_, o.qkv_bias,
+                                q.at(path + ".qkv_proj"));
+    child("qkv_proj", *qkv_proj_);
+  } else {
+    q_proj_ = nn::make_linear(h, heads_ * head_dim_, o.qkv_bias, q.at(path + ".q_proj"));
+    k_proj_ = nn::make_linear(h, kv_heads_ * head_dim_, o.qkv_bias, q.at(path + ".k_proj"));
+    v_proj_ = nn::make_linear(h, kv_heads_ * head_dim_, o.qkv_bias, q.at(path + ".v_proj"));
+    child("q_proj", *q_proj_);
+    child("k_proj", *k_proj_);
+    child("v_proj", *v_proj_);
+  }
   o_proj_ = nn::make_linear(heads_ * head_dim_, h, o.o_bias, q.at(path + ".o_proj"));
-  child("q_proj", *q_proj_);
-  child("k_proj", *k_proj_);
-  child("v_proj", *v_proj_);
   child("o_proj", *o_proj_);
   if (o.qk_norm) {
     q_norm_ = std::make_unique<nn::RMSNorm>(head_dim_, o.norm_eps);
@@ -58,9 +64,16 @@ Attention::Attention(const DecoderOptions& o, nn::RoPE rope, const QuantPlan& q,
 
 array Attention::operator()(const array& x, LayerCache* cache) const {
   const int b = x.shape(0), t = x.shape(1);
-  array q = reshape((*q_proj_)(x), {b, t, heads_, head_dim_});
-  array k = reshape((*k_proj_)(x), {b, t, kv_heads_, head_dim_});
-  array v = reshape((*v_proj_)(x), {b, t, kv_heads_, head_dim_});
+  std::vector<array> qkv;
+  if (qkv_proj_) {
+    const int qn = heads_ * head_dim_;
+    qkv = split((*qkv_proj_)(x), Shape{qn, qn + kv_heads_ * head_dim_}, -1);
+  } else {
+    qkv = {(*q_proj_)(x), (*k_proj_)(x), (*v_proj_)(x)};
+  }
+  array q = reshape(qkv[0], {b, t, heads_, head_dim_});
+  array k = reshape(qkv[1], {b, t, kv_heads_, head_dim_});
+  array v = reshape(qkv[2], {b, t, kv_heads_, head_dim_});
   if (q_norm_) {
     q = (*q_norm_)(q);
     k = (*k_norm_)(k);
@@ -79,44 +92,64 @@ array Attention::operator()(const array& x, LayerCache* cache) const {
   return (*o_proj_)(o);
 }
 
-SwiGLUMLP::SwiGLUMLP(int hidden, int intermediate, bool bias, const QuantPlan& q,
+SwiGLUMLP::SwiGLUMLP(int hidden, int intermediate, bool bias, bool fused, const QuantPlan& q,
                      const std::string& path) {
-  gate_proj_ = nn::make_linear(hidden, intermediate, bias, q.at(path + ".gate_proj"));
-  up_proj_ = nn::make_linear(hidden, intermediate, bias, q.at(path + ".up_proj"));
+  if (fused) {
+    gate_up_proj_ = nn::make_linear(hidden, 2 * intermediate, bias, q.at(path + ".gate_up_proj"));
+    child("gate_up_proj", *gate_up_proj_);
+  } else {
+    gate_proj_ = nn::make_linear(hidden, intermediate, bias, q.at(path + ".gate_proj"));
+    up_proj_ = nn::make_linear(hidden, intermediate, bias, q.at(path + ".up_proj"));
+    child("gate_proj", *gate_proj_);
+    child("up_proj", *up_proj_);
+  }
   down_proj_ = nn::make_linear(intermediate, hidden, bias, q.at(path + ".down_proj"));
-  child("gate_proj", *gate_proj_);
-  child("up_proj", *up_proj_);
   child("down_proj", *down_proj_);
 }
 
 array SwiGLUMLP::operator()(const array& x) const {
+  if (gate_up_proj_) {
+    const auto parts = split((*gate_up_proj_)(x), 2, -1);
+    return (*down_proj_)(nn::swiglu(parts[0], parts[1]));
+  }
   return (*down_proj_)(nn::swiglu((*gate_proj_)(x), (*up_proj_)(x)));
 }
 
 DecoderBlock::DecoderBlock(const DecoderOptions& o, nn::RoPE rope, const QuantPlan& q,
-                           const std::string& path)
+                           const std::string& path,
+                           std::pair<std::string, std::unique_ptr<FeedForward>> ff)
     : input_layernorm_(o.hidden_size, o.norm_eps),
       post_attention_layernorm_(o.hidden_size, o.norm_eps),
       self_attn_(o, std::move(rope), q, path + ".self_attn"),
-      mlp_(o.hidden_size, o.intermediate_size, o.mlp_bias, q, path + ".mlp") {
+      mlp_(std::move(ff.second)) {
   child("input_layernorm", input_layernorm_);
   child("post_attention_layernorm", post_attention_layernorm_);
   child("self_attn", self_attn_);
-  child("mlp", mlp_);
+  child(ff.first, *mlp_);
 }
 
 array DecoderBlock::operator()(const array& x, LayerCache* cache) const {
   array h = add(x, self_attn_(input_layernorm_(x), cache));
-  return add(h, mlp_(post_attention_layernorm_(h)));
+  return add(h, (*mlp_)(post_attention_layernorm_(h)));
 }
 
-DecoderModel::DecoderModel(const DecoderOptions& o, const nn::RoPE& rope, const QuantPlan& q)
+DecoderModel::DecoderModel(const DecoderOptions& o, const nn::RoPE& rope, const QuantPlan& q,
+                           FeedForwardFactory feed_forward)
     : options_(o) {
+  if (!feed_forward) {
+    feed_forward = [&](int, const std::string& layer_path) {
+      return std::make_pair(std::string("mlp"),
+                            std::unique_ptr<FeedForward>(std::make_unique<SwiGLUMLP>(
+                                o.hidden_size, o.intermediate_size, o.mlp_bias, o.fused_gate_up, q,
+                                layer_path + ".mlp")));
+    };
+  }
   body_.embed_tokens = nn::make_embedding(o.vocab_size, o.hidden_size, q.at("model.embed_tokens"));
   body_.child("embed_tokens", *body_.embed_tokens);
   for (int i = 0; i < o.num_layers; ++i) {
     const std::string name = "layers." + std::to_string(i);
-    body_.layers.push_back(std::make_unique<DecoderBlock>(o, rope, q, "model." + name));
+    const std::string path = "model." + name;
+    body_.layers.push_back(std::make_unique<DecoderBlock>(o, rope, q, path, feed_forward(i, path)));
     body_.child(name, *body_.layers.back());
   }
   body_.norm = std::make_unique<nn::RMSNorm>(o.hidden_size, o.norm_eps);
@@ -158,6 +191,9 @@ std::unordered_map<std::string, array> DecoderModel::sanitize(
     const bool rotary = it->first.find("self_attn.rotary_emb.inv_freq") != std::string::npos;
     const bool tied_head = options_.tie_word_embeddings && it->first.rfind("lm_head.", 0) == 0;
     it = (rotary || tied_head) ? weights.erase(it) : std::next(it);
+  }
+  if (extra_sanitize) {
+    extra_sanitize(weights);
   }
   return weights;
 }

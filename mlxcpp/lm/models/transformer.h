@@ -4,6 +4,7 @@
 // Architecture files fill a DecoderOptions from their config and register.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,7 +30,9 @@ struct DecoderOptions {
   bool qkv_bias = false;
   bool o_bias = false;
   bool mlp_bias = false;
-  bool qk_norm = false;  // RMSNorm over each head of q and k (Qwen3)
+  bool qk_norm = false;        // RMSNorm over each head of q and k (Qwen3)
+  bool fused_qkv = false;      // one qkv_proj (Phi-3)
+  bool fused_gate_up = false;  // one gate_up_proj (Phi-3)
   bool tie_word_embeddings = true;
 };
 
@@ -46,39 +49,57 @@ class Attention : public nn::Module {
   int heads_, kv_heads_, head_dim_;
   float scale_;
   nn::RoPE rope_;
-  std::unique_ptr<nn::LinearLayer> q_proj_, k_proj_, v_proj_, o_proj_;
+  std::unique_ptr<nn::LinearLayer> qkv_proj_, q_proj_, k_proj_, v_proj_, o_proj_;
   std::unique_ptr<nn::RMSNorm> q_norm_, k_norm_;
 };
 
-class SwiGLUMLP : public nn::Module {
+/** The feed-forward half of a block: a dense MLP or a mixture of experts. */
+class FeedForward : public nn::Module {
  public:
-  SwiGLUMLP(int hidden, int intermediate, bool bias, const QuantPlan& q, const std::string& path);
-  array operator()(const array& x) const;
+  virtual array operator()(const array& x) const = 0;
+};
+
+/** down(silu(gate(x)) * up(x)), with gate and up as one projection when fused. */
+class SwiGLUMLP : public FeedForward {
+ public:
+  SwiGLUMLP(int hidden, int intermediate, bool bias, bool fused, const QuantPlan& q,
+            const std::string& path);
+  array operator()(const array& x) const override;
 
  private:
-  std::unique_ptr<nn::LinearLayer> gate_proj_, up_proj_, down_proj_;
+  std::unique_ptr<nn::LinearLayer> gate_up_proj_, gate_proj_, up_proj_, down_proj_;
 };
+
+/** Makes layer `index`'s feed-forward; returns its name in the checkpoint ("mlp"). */
+using FeedForwardFactory = std::function<std::pair<std::string, std::unique_ptr<FeedForward>>(
+    int index, const std::string& layer_path)>;
 
 class DecoderBlock : public nn::Module {
  public:
-  DecoderBlock(const DecoderOptions& o, nn::RoPE rope, const QuantPlan& q, const std::string& path);
+  DecoderBlock(const DecoderOptions& o, nn::RoPE rope, const QuantPlan& q, const std::string& path,
+               std::pair<std::string, std::unique_ptr<FeedForward>> ff);
   array operator()(const array& x, LayerCache* cache) const;
 
  private:
   nn::RMSNorm input_layernorm_, post_attention_layernorm_;
   Attention self_attn_;
-  SwiGLUMLP mlp_;
+  std::unique_ptr<FeedForward> mlp_;
 };
 
 /** model.embed_tokens, model.layers.N, model.norm and lm_head (unless tied). */
 class DecoderModel : public Model {
  public:
-  DecoderModel(const DecoderOptions& o, const nn::RoPE& rope, const QuantPlan& q);
+  /** Blocks with a SwiGLU MLP named "mlp" unless `feed_forward` makes them. */
+  DecoderModel(const DecoderOptions& o, const nn::RoPE& rope, const QuantPlan& q,
+               FeedForwardFactory feed_forward = {});
   array operator()(const array& tokens, Cache* cache) override;
   Cache make_cache() const override;
   /** Drops rotary inv_freq buffers and, when tied, lm_head.weight. */
   std::unordered_map<std::string, array> sanitize(
       std::unordered_map<std::string, array> weights) const override;
+
+  /** An architecture's own renaming, run after the common one (e.g. stacking experts). */
+  std::function<void(std::unordered_map<std::string, array>&)> extra_sanitize;
 
  private:
   // The "model." subtree.

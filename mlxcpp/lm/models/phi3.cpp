@@ -1,0 +1,35 @@
+// Phi-3: fused qkv_proj and gate_up_proj, head_dim = hidden / heads, optional partial
+// rotary; untied output head by default.
+#include "mlxcpp/core/errors.h"
+#include "mlxcpp/lm/models/transformer.h"
+#include "mlxcpp/lm/rope_config.h"
+
+namespace mlxcpp::lm {
+namespace {
+
+std::unique_ptr<Model> make_phi3(const ModelConfig& c, const QuantPlan& q) {
+  DecoderOptions o = llama_style_options(c);
+  o.head_dim = o.hidden_size / o.num_heads;  // Phi-3 ignores a head_dim key
+  o.fused_qkv = true;
+  o.fused_gate_up = true;
+  o.qkv_bias = o.o_bias = o.mlp_bias = false;
+  o.tie_word_embeddings = c.get_bool("tie_word_embeddings", false);
+  const float partial = c.get_float("partial_rotary_factor", 1.0f);
+  if (!(partial > 0 && partial <= 1)) {
+    c.fail("partial_rotary_factor", "must be in (0, 1]");
+  }
+  const int rope_dims = int(float(o.head_dim) * partial);
+  const auto& s = c.raw("rope_scaling");
+  if (s.is_object() && s.contains("type") && s["type"].is_string() &&
+      (s["type"] == "su" || s["type"] == "longrope")) {
+    throw Unsupported("[lm::load] " + c.file() + ": Phi-3 longrope scaling is not supported yet");
+  }
+  const nn::RoPE rope = make_rope(c, rope_dims, c.get_float("rope_theta", 10000.0f),
+                                  c.get_bool("rope_traditional", false));
+  return std::make_unique<DecoderModel>(o, rope, q);
+}
+
+const ArchitectureRegistration registration({"phi3"}, make_phi3);
+
+}  // namespace
+}  // namespace mlxcpp::lm
