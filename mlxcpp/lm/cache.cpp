@@ -58,4 +58,56 @@ int KVCache::trim(int n) {
   return dropped;
 }
 
+RotatingKVCache::RotatingKVCache(int max_size) : max_size_(max_size) {
+  if (max_size < 1) {
+    throw std::invalid_argument("[RotatingKVCache] max_size must be positive");
+  }
+}
+
+namespace {
+
+// The last n positions of a [B, H, L, D] array (all of it when shorter).
+array last_positions(const array& a, int n) {
+  const int len = a.shape(2);
+  if (len <= n) {
+    return a;
+  }
+  return slice(a, {0, 0, len - n, 0}, {a.shape(0), a.shape(1), len, a.shape(3)});
+}
+
+}  // namespace
+
+std::pair<array, array> RotatingKVCache::update_and_fetch(const array& keys, const array& values) {
+  if (keys.ndim() != 4 || values.ndim() != 4 || keys.shape(2) != values.shape(2)) {
+    throw std::invalid_argument(
+        "[RotatingKVCache] keys and values must be [B, H, T, D] with equal T");
+  }
+  array k =
+      keys_ ? concatenate({last_positions(*keys_, max_size_ - 1), astype(keys, keys_->dtype())}, 2)
+            : keys;
+  array v =
+      values_ ? concatenate(
+                    {last_positions(*values_, max_size_ - 1), astype(values, values_->dtype())}, 2)
+              : values;
+  keys_ = k;
+  values_ = v;
+  offset_ += keys.shape(2);
+  return {k, v};
+}
+
+int RotatingKVCache::trim(int n) {
+  if (offset_ >= max_size_) {
+    return 0;  // tokens already dropped cannot be restored
+  }
+  const int dropped = std::clamp(n, 0, offset_);
+  if (dropped > 0 && keys_) {
+    const int keep = offset_ - dropped;
+    keys_ = slice(*keys_, {0, 0, 0, 0}, {keys_->shape(0), keys_->shape(1), keep, keys_->shape(3)});
+    values_ = slice(*values_, {0, 0, 0, 0},
+                    {values_->shape(0), values_->shape(1), keep, values_->shape(3)});
+  }
+  offset_ -= dropped;
+  return dropped;
+}
+
 }  // namespace mlxcpp::lm

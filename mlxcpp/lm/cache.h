@@ -38,4 +38,23 @@ class KVCache : public LayerCache {
   std::optional<array> values_;
 };
 
+/** A sliding-window cache (mlx-lm's RotatingKVCache, kept in temporal order): it keeps the
+ *  last max_size - 1 tokens before each update, so one new token sees max_size keys and a
+ *  chunk of S tokens sees max_size - 1 + S (each query still gets a full window). */
+class RotatingKVCache : public LayerCache {
+ public:
+  explicit RotatingKVCache(int max_size);
+  int offset() const override { return offset_; }
+  std::pair<array, array> update_and_fetch(const array& keys, const array& values) override;
+  /** Only possible while nothing has been dropped (offset < max_size). */
+  int trim(int n) override;
+  int max_size() const { return max_size_; }
+
+ private:
+  int max_size_;
+  int offset_ = 0;
+  std::optional<array> keys_;
+  std::optional<array> values_;
+};
+
 }  // namespace mlxcpp::lm

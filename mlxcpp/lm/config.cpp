@@ -159,3 +159,11 @@ std::optional<nn::QuantSpec> QuantPlan::at(const std::string& path) const {
 }
 
 }  // namespace mlxcpp::lm
+
+namespace mlxcpp::lm {
+
+bool QuantPlan::has_weight(const std::string& name) const {
+  return std::binary_search(names_.begin(), names_.end(), name);
+}
+
+}  // namespace mlxcpp::lm

@@ -48,6 +48,8 @@ class QuantPlan {
   QuantPlan(const ModelConfig& config, std::vector<std::string> weight_names);
   /** The spec for the layer at dotted path `path`, or nullopt for a float layer. */
   std::optional<nn::QuantSpec> at(const std::string& path) const;
+  /** Whether the checkpoint has a tensor of this name (e.g. an untied lm_head). */
+  bool has_weight(const std::string& name) const;
 
  private:
   const ModelConfig* config_;
