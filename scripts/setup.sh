@@ -13,6 +13,9 @@ PACKAGES=(
   zlib1g-dev                      # .npz (deflate)
   libcurl4-openssl-dev            # hub downloads
   nlohmann-json3-dev              # JSON (tests read fixture indexes; model configs later)
+  libpcre2-dev                    # tokenizer regexes (JIT, Unicode properties)
+  libutf8proc-dev                 # Unicode normalisation and categories (tokenizer)
+  libsentencepiece-dev            # tokenizer.model (SentencePiece)
   libopenblas0                    # BLAS + LAPACK for matmul and linalg, loaded at run time
   libgtest-dev libgmock-dev       # tests
   libbenchmark-dev                # bench/

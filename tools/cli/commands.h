@@ -13,4 +13,13 @@ using Action = std::function<int()>;
 /** `mlxcpp info`: the build (version, compiler, ISA, BLAS, threads). */
 void register_info(CLI::App& app, Action& action);
 
+/** `mlxcpp tokenize`: the token ids of a text, or of each line of a JSON-lines file. */
+void register_tokenize(CLI::App& app, Action& action);
+
+/** `mlxcpp detokenize`: the text of token ids, or of each line of a JSON-lines file. */
+void register_detokenize(CLI::App& app, Action& action);
+
+/** `mlxcpp chat-template`: a conversation rendered with a chat template. */
+void register_chat_template(CLI::App& app, Action& action);
+
 }  // namespace mlxcpp::cli

@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
 
   mlxcpp::cli::Action action;
   mlxcpp::cli::register_info(app, action);
+  mlxcpp::cli::register_tokenize(app, action);
+  mlxcpp::cli::register_detokenize(app, action);
+  mlxcpp::cli::register_chat_template(app, action);
 
   try {
     app.parse(argc, argv);
