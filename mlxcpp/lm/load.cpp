@@ -83,6 +83,9 @@ LoadedModel load(const std::string& path_or_id) {
       out.eos_token_ids = eos_ids(g.raw("eos_token_id"), g);
     }
   }
+  if (fs::exists(folder / "tokenizer.json") || fs::exists(folder / "tokenizer.model")) {
+    out.tokenizer = Tokenizer::from_folder(out.folder);
+  }
   return out;
 }
 

@@ -1,0 +1,218 @@
+#include "mlxcpp/lm/generate.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <stdexcept>
+
+#include "mlxcpp/core/memory.h"
+#include "mlxcpp/core/ops.h"
+#include "mlxcpp/core/transforms.h"
+#include "mlxcpp/tokenizer/tokenizer.h"
+
+namespace mlxcpp::lm {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+array row_of(const std::vector<int>& ids) {
+  return array(ids.begin(), {1, int(ids.size())}, int32);
+}
+
+}  // namespace
+
+TokenGenerator::TokenGenerator(Model& model, Cache& cache, std::vector<int> prompt,
+                               const GenerationOptions& options)
+    : model_(model),
+      cache_(cache),
+      options_(options),
+      sampler_(options.sampler),
+      tokens_(prompt),
+      pending_(std::move(prompt)) {
+  if (pending_.empty()) {
+    throw std::invalid_argument("[generate] the prompt is empty");
+  }
+  if (options_.prefill_step_size < 1) {
+    throw std::invalid_argument("[generate] prefill_step_size must be positive");
+  }
+  if (options_.top_logprobs < 0) {
+    throw std::invalid_argument("[generate] top_logprobs must be >= 0");
+  }
+}
+
+array TokenGenerator::step(const std::vector<int>& tokens) {
+  array logits = model_(row_of(tokens), &cache_);
+  const int t = logits.shape(1);
+  logits = reshape(slice(logits, {0, t - 1, 0}, {1, t, logits.shape(2)}), {1, logits.shape(2)});
+  if (!validated_) {
+    validate(options_.logits, logits.shape(-1));
+    validated_ = true;
+  }
+  logits = process_logits(astype(logits, float32), tokens_, options_.logits);
+  return subtract(logits, logsumexp(logits, -1, true));
+}
+
+GeneratedToken TokenGenerator::pick(const array& lp) {
+  GeneratedToken g;
+  g.token = sampler_.sample(lp);
+  tokens_.push_back(g.token);
+  const array flat = reshape(lp, {-1});
+  g.logprob = take(flat, g.token).item<float>();
+  if (options_.top_logprobs > 0) {
+    const int k = std::min(options_.top_logprobs, flat.shape(0));
+    array order = slice(argsort(negative(flat)), {0}, {k});
+    array values = take(flat, order);
+    eval(order, values);
+    for (int i = 0; i < k; ++i) {
+      g.top_logprobs.push_back({int(order.data<uint32_t>()[i]), values.data<float>()[i]});
+    }
+  }
+  return g;
+}
+
+GeneratedToken TokenGenerator::next() {
+  if (prefilled_) {
+    array lp = step({tokens_.back()});
+    lp.eval();
+    return pick(lp);
+  }
+  const auto start = Clock::now();
+  // All but the last prompt token in chunks (mlx-lm evaluates the cache after each); the
+  // last one goes through step() for the first token's logits.
+  size_t done = 0;
+  while (pending_.size() - done > 1) {
+    const size_t n = std::min<size_t>(options_.prefill_step_size, pending_.size() - 1 - done);
+    array out = model_(row_of({pending_.begin() + done, pending_.begin() + done + n}), &cache_);
+    out.eval();
+    done += n;
+  }
+  array lp = step({pending_.begin() + done, pending_.end()});
+  lp.eval();
+  prefilled_ = true;
+  pending_.clear();
+  prefill_seconds_ = seconds_since(start);
+  return pick(lp);
+}
+
+std::string StopStringFilter::push(const std::string& text) {
+  if (stopped_) {
+    return "";
+  }
+  held_ += text;
+  size_t cut = std::string::npos;
+  for (const auto& s : stops_) {
+    if (s.empty()) {
+      continue;
+    }
+    const size_t at = held_.find(s);
+    if (at != std::string::npos && (cut == std::string::npos || at < cut)) {
+      cut = at;
+    }
+  }
+  if (cut != std::string::npos) {
+    stopped_ = true;
+    std::string out = held_.substr(0, cut);
+    held_.clear();
+    return out;
+  }
+  // Keep the longest tail that is a proper prefix of a stop string.
+  size_t keep = 0;
+  for (const auto& s : stops_) {
+    for (size_t n = std::min(s.size() - (s.empty() ? 0 : 1), held_.size()); n > keep; --n) {
+      if (held_.compare(held_.size() - n, n, s, 0, n) == 0) {
+        keep = n;
+        break;
+      }
+    }
+  }
+  std::string out = held_.substr(0, held_.size() - keep);
+  held_.erase(0, held_.size() - keep);
+  return out;
+}
+
+std::string StopStringFilter::flush() {
+  std::string out;
+  if (!stopped_) {
+    out.swap(held_);
+  }
+  return out;
+}
+
+GenerationResult generate(const LoadedModel& model, const std::vector<int>& prompt,
+                          const GenerationOptions& options, const TextCallback& on_text,
+                          Cache* cache) {
+  if (!model.tokenizer) {
+    throw std::invalid_argument("[generate] the model folder has no tokenizer");
+  }
+  if (options.max_tokens < 0) {
+    throw std::invalid_argument("[generate] max_tokens must be >= 0");
+  }
+  Cache own;
+  if (cache == nullptr) {
+    own = model.model->make_cache();
+    cache = &own;
+  }
+  std::set<int> eos(model.eos_token_ids.begin(), model.eos_token_ids.end());
+  for (int id : model.tokenizer->eos_token_ids()) {
+    eos.insert(id);
+  }
+  GenerationResult result;
+  result.prompt_tokens = int(prompt.size());
+  result.finish_reason = "length";
+  reset_peak_memory();
+  StreamingDetokenizer detok(*model.tokenizer);
+  StopStringFilter stops(options.stop_strings);
+  TokenGenerator gen(*model.model, *cache, prompt, options);
+  auto emit = [&](const std::string& text, const GeneratedToken& t) {
+    if (!text.empty()) {
+      result.text += text;
+      if (on_text) {
+        on_text(text, t);
+      }
+    }
+  };
+  Clock::time_point gen_start;
+  GeneratedToken last;
+  for (int n = 0; n < options.max_tokens; ++n) {
+    if (options.cancel && options.cancel->load()) {
+      result.finish_reason = "cancelled";
+      break;
+    }
+    last = gen.next();
+    if (n == 0) {
+      gen_start = Clock::now();
+    }
+    result.tokens.push_back(last);
+    if (eos.count(last.token)) {
+      result.finish_reason = "stop";
+      break;
+    }
+    detok.add_token(last.token);
+    emit(stops.push(detok.last_segment()), last);
+    if (stops.stopped()) {
+      result.finish_reason = "stop";
+      break;
+    }
+  }
+  if (!stops.stopped()) {
+    detok.finalize();
+    emit(stops.push(detok.last_segment()), last);
+    emit(stops.flush(), last);
+  }
+  result.generation_tokens = int(result.tokens.size());
+  if (result.prompt_tokens > 0 && gen.prefill_seconds() > 0) {
+    result.prompt_tokens_per_s = result.prompt_tokens / gen.prefill_seconds();
+  }
+  if (result.generation_tokens > 1) {
+    result.generation_tokens_per_s = (result.generation_tokens - 1) / seconds_since(gen_start);
+  }
+  result.peak_memory = get_peak_memory();
+  return result;
+}
+
+}  // namespace mlxcpp::lm

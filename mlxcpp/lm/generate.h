@@ -1,0 +1,101 @@
+// Text generation as mlx-lm's generate_step / stream_generate: chunked prefill, sampling,
+// streaming text through the detokenizer, EOS ids and stop strings (never emitted, even
+// when they span tokens), per-token log-probabilities, statistics and cancellation.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "mlxcpp/lm/load.h"
+#include "mlxcpp/lm/sample.h"
+
+namespace mlxcpp::lm {
+
+struct GenerationOptions {
+  int max_tokens = 256;
+  SamplerOptions sampler;
+  LogitsOptions logits;
+  int prefill_step_size = 2048;
+  std::vector<std::string> stop_strings;
+  int top_logprobs = 0;                       // alternatives reported per token
+  const std::atomic<bool>* cancel = nullptr;  // set from another thread to stop early
+};
+
+struct TokenLogprob {
+  int token = 0;
+  float logprob = 0;
+};
+
+/** One generated token. */
+struct GeneratedToken {
+  int token = 0;
+  float logprob = 0;
+  std::vector<TokenLogprob> top_logprobs;  // most likely first
+};
+
+/** Token-level generation (mlx-lm's generate_step): the first next() prefills the prompt
+ *  (all but its last token in chunks of prefill_step_size), each call yields one token. */
+class TokenGenerator {
+ public:
+  /** The model and cache must outlive the generator; the cache continues what it holds. */
+  TokenGenerator(Model& model, Cache& cache, std::vector<int> prompt,
+                 const GenerationOptions& options);
+  GeneratedToken next();
+  /** Seconds spent in the prefill (set by the first next()). */
+  double prefill_seconds() const { return prefill_seconds_; }
+
+ private:
+  array step(const std::vector<int>& tokens);
+  GeneratedToken pick(const array& logprobs);
+  Model& model_;
+  Cache& cache_;
+  GenerationOptions options_;
+  Sampler sampler_;
+  std::vector<int> tokens_;  // prompt and generated, for the logits processors
+  std::vector<int> pending_;
+  bool prefilled_ = false;
+  bool validated_ = false;
+  double prefill_seconds_ = 0;
+};
+
+struct GenerationResult {
+  std::string text;
+  std::vector<GeneratedToken> tokens;
+  std::string finish_reason;  // "stop" (EOS or a stop string), "length" or "cancelled"
+  int prompt_tokens = 0;
+  double prompt_tokens_per_s = 0;
+  int generation_tokens = 0;
+  double generation_tokens_per_s = 0;
+  size_t peak_memory = 0;  // bytes
+};
+
+/** A segment of final text and the token that completed it. */
+using TextCallback = std::function<void(const std::string& text, const GeneratedToken& token)>;
+
+/** Generates from `prompt` ids with the model's tokenizer, calling on_text with each
+ *  segment of text as it becomes final. Uses `cache` when given (continuing what it holds;
+ *  the prompt is only the new tokens), else a fresh one. Throws std::invalid_argument for
+ *  bad options or a model without a tokenizer. */
+GenerationResult generate(const LoadedModel& model, const std::vector<int>& prompt,
+                          const GenerationOptions& options, const TextCallback& on_text = {},
+                          Cache* cache = nullptr);
+
+/** Holds back text that may be the start of a stop string: push() returns what can be
+ *  emitted; stopped() tells whether a stop string was reached (its text is never emitted). */
+class StopStringFilter {
+ public:
+  explicit StopStringFilter(std::vector<std::string> stops) : stops_(std::move(stops)) {}
+  std::string push(const std::string& text);
+  /** What is still held back (at the end of generation, it is emitted). */
+  std::string flush();
+  bool stopped() const { return stopped_; }
+
+ private:
+  std::vector<std::string> stops_;
+  std::string held_;
+  bool stopped_ = false;
+};
+
+}  // namespace mlxcpp::lm
