@@ -22,4 +22,13 @@ void register_detokenize(CLI::App& app, Action& action);
 /** `mlxcpp chat-template`: a conversation rendered with a chat template. */
 void register_chat_template(CLI::App& app, Action& action);
 
+/** `mlxcpp generate`: text from a prompt, streamed. */
+void register_generate(CLI::App& app, Action& action);
+
+/** `mlxcpp chat`: an interactive conversation. */
+void register_chat(CLI::App& app, Action& action);
+
+/** `mlxcpp forward`: the logits of every position of token ids, as a .npy. */
+void register_forward(CLI::App& app, Action& action);
+
 }  // namespace mlxcpp::cli

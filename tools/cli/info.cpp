@@ -5,13 +5,73 @@
 #include "mlxcpp/core/build_info.h"
 #include "mlxcpp/core/device.h"
 #include "mlxcpp/core/memory.h"
+#include "mlxcpp/lm/load.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/jsonl.h"
 
 namespace mlxcpp::cli {
 
+namespace {
+
+// Elements a parameter stands for: packed quantized words hold 32 / bits values each.
+size_t logical_parameters(const lm::LoadedModel& m, const nlohmann::ordered_json& config) {
+  const auto& q =
+      config.contains("quantization") ? config["quantization"] : nlohmann::ordered_json();
+  const int global_bits = q.is_object() && q.contains("bits") ? q["bits"].get<int>() : 0;
+  size_t n = 0;
+  for (const auto& [name, a] : m.model->parameters()) {
+    const bool scales = name.size() > 6 && name.compare(name.size() - 6, 6, "scales") == 0;
+    const bool biases = name.size() > 6 && name.compare(name.size() - 6, 6, "biases") == 0;
+    if (a->dtype() == uint32 && global_bits > 0) {
+      const std::string layer = name.substr(0, name.rfind('.'));
+      int bits = global_bits;
+      if (q.contains(layer) && q[layer].is_object() && q[layer].contains("bits")) {
+        bits = q[layer]["bits"].get<int>();
+      }
+      n += a->size() * 32 / size_t(bits);
+    } else if (!(global_bits > 0 && (scales || biases))) {
+      n += a->size();
+    }
+  }
+  return n;
+}
+
+int model_info(const std::string& path) {
+  const lm::LoadedModel m = lm::load(path);
+  const auto config = read_json_file(m.folder + "/config.json");
+  fmt::print("model:        {}\n", m.folder);
+  fmt::print("architecture: {}\n", m.model_type);
+  fmt::print("parameters:   {}\n", logical_parameters(m, config));
+  const auto& q =
+      config.contains("quantization") ? config["quantization"] : nlohmann::ordered_json();
+  if (q.is_object()) {
+    fmt::print("quantization: {}-bit {}, group size {}\n", q.value("bits", 4),
+               q.value("mode", std::string("affine")), q.value("group_size", 64));
+  } else {
+    fmt::print("quantization: none ({})\n", config.value("torch_dtype", std::string("float")));
+  }
+  for (const char* key : {"max_position_embeddings", "max_sequence_length", "n_positions"}) {
+    if (config.contains(key) && config[key].is_number_integer()) {
+      fmt::print("context:      {} tokens\n", config[key].get<int64_t>());
+      break;
+    }
+  }
+  fmt::print("tokenizer:    {}\n", m.tokenizer ? fmt::format("{} tokens", m.tokenizer->vocab_size())
+                                               : std::string("none"));
+  return 0;
+}
+
+}  // namespace
+
 void register_info(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("info", "Print the build: version, compiler, ISA, BLAS, threads");
-  cmd->callback([&action] {
+  auto model = std::make_shared<std::string>();
+  cmd->add_option("--model", *model, "Summarise a model instead (folder or hub id)");
+  cmd->callback([&action, model] {
+    if (!model->empty()) {
+      action = [model] { return model_info(*model); };
+      return;
+    }
     action = [] {
       const auto info = build_info();
       const auto& dev = device_info(Device::cpu);

@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   mlxcpp::cli::register_tokenize(app, action);
   mlxcpp::cli::register_detokenize(app, action);
   mlxcpp::cli::register_chat_template(app, action);
+  mlxcpp::cli::register_generate(app, action);
+  mlxcpp::cli::register_chat(app, action);
+  mlxcpp::cli::register_forward(app, action);
 
   try {
     app.parse(argc, argv);
