@@ -143,31 +143,21 @@ std::string StopStringFilter::flush() {
   return out;
 }
 
-GenerationResult generate(const LoadedModel& model, const std::vector<int>& prompt,
-                          const GenerationOptions& options, const TextCallback& on_text,
-                          Cache* cache) {
-  if (!model.tokenizer) {
-    throw std::invalid_argument("[generate] the model folder has no tokenizer");
-  }
-  if (options.max_tokens < 0) {
-    throw std::invalid_argument("[generate] max_tokens must be >= 0");
-  }
-  Cache own;
-  if (cache == nullptr) {
-    own = model.model->make_cache();
-    cache = &own;
-  }
+GenerationResult stream_generation(const LoadedModel& model, int prompt_tokens,
+                                   const GenerationOptions& options,
+                                   const std::function<GeneratedToken()>& next_token,
+                                   const std::function<double()>& prefill_seconds,
+                                   const TextCallback& on_text) {
   std::set<int> eos(model.eos_token_ids.begin(), model.eos_token_ids.end());
   for (int id : model.tokenizer->eos_token_ids()) {
     eos.insert(id);
   }
   GenerationResult result;
-  result.prompt_tokens = int(prompt.size());
+  result.prompt_tokens = prompt_tokens;
   result.finish_reason = "length";
   reset_peak_memory();
   StreamingDetokenizer detok(*model.tokenizer);
   StopStringFilter stops(options.stop_strings);
-  TokenGenerator gen(*model.model, *cache, prompt, options);
   auto emit = [&](const std::string& text, const GeneratedToken& t) {
     if (!text.empty()) {
       result.text += text;
@@ -176,14 +166,14 @@ GenerationResult generate(const LoadedModel& model, const std::vector<int>& prom
       }
     }
   };
-  Clock::time_point gen_start;
+  Clock::time_point gen_start = Clock::now();
   GeneratedToken last;
   for (int n = 0; n < options.max_tokens; ++n) {
     if (options.cancel && options.cancel->load()) {
       result.finish_reason = "cancelled";
       break;
     }
-    last = gen.next();
+    last = next_token();
     if (n == 0) {
       gen_start = Clock::now();
     }
@@ -205,14 +195,38 @@ GenerationResult generate(const LoadedModel& model, const std::vector<int>& prom
     emit(stops.flush(), last);
   }
   result.generation_tokens = int(result.tokens.size());
-  if (result.prompt_tokens > 0 && gen.prefill_seconds() > 0) {
-    result.prompt_tokens_per_s = result.prompt_tokens / gen.prefill_seconds();
+  if (result.prompt_tokens > 0 && prefill_seconds() > 0) {
+    result.prompt_tokens_per_s = result.prompt_tokens / prefill_seconds();
   }
   if (result.generation_tokens > 1) {
     result.generation_tokens_per_s = (result.generation_tokens - 1) / seconds_since(gen_start);
   }
   result.peak_memory = get_peak_memory();
   return result;
+}
+
+void check_generation(const LoadedModel& model, const GenerationOptions& options) {
+  if (!model.tokenizer) {
+    throw std::invalid_argument("[generate] the model folder has no tokenizer");
+  }
+  if (options.max_tokens < 0) {
+    throw std::invalid_argument("[generate] max_tokens must be >= 0");
+  }
+}
+
+GenerationResult generate(const LoadedModel& model, const std::vector<int>& prompt,
+                          const GenerationOptions& options, const TextCallback& on_text,
+                          Cache* cache) {
+  check_generation(model, options);
+  Cache own;
+  if (cache == nullptr) {
+    own = model.model->make_cache();
+    cache = &own;
+  }
+  TokenGenerator gen(*model.model, *cache, prompt, options);
+  return stream_generation(
+      model, int(prompt.size()), options, [&] { return gen.next(); },
+      [&] { return gen.prefill_seconds(); }, on_text);
 }
 
 }  // namespace mlxcpp::lm

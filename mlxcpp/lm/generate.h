@@ -82,6 +82,18 @@ GenerationResult generate(const LoadedModel& model, const std::vector<int>& prom
                           const GenerationOptions& options, const TextCallback& on_text = {},
                           Cache* cache = nullptr);
 
+/** The text side of generate(): pulls tokens from next_token until EOS, a stop string,
+ *  max_tokens or cancellation, streaming final text (for other token sources, e.g.
+ *  speculative decoding). */
+GenerationResult stream_generation(const LoadedModel& model, int prompt_tokens,
+                                   const GenerationOptions& options,
+                                   const std::function<GeneratedToken()>& next_token,
+                                   const std::function<double()>& prefill_seconds,
+                                   const TextCallback& on_text);
+
+/** Throws std::invalid_argument for a model without a tokenizer or bad max_tokens. */
+void check_generation(const LoadedModel& model, const GenerationOptions& options);
+
 /** Holds back text that may be the start of a stop string: push() returns what can be
  *  emitted; stopped() tells whether a stop string was reached (its text is never emitted). */
 class StopStringFilter {

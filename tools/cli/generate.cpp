@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "mlxcpp/lm/chat.h"
+#include "mlxcpp/lm/speculative.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/jsonl.h"
 
@@ -26,6 +27,8 @@ struct GenerateOptions {
   std::vector<std::string> stop;
   bool verbose = false;
   int logprobs = 0;
+  std::string draft_model;
+  int num_draft_tokens = 3;
 };
 
 lm::GenerationOptions generation_options(const GenerateOptions& o) {
@@ -74,7 +77,14 @@ int run(const GenerateOptions& o) {
     }
     fmt::print("{}", json_line(j));
   };
-  const auto r = lm::generate(model, ids, g, o.logprobs > 0 ? print_json : print_text);
+  const auto& on_text = o.logprobs > 0 ? print_json : print_text;
+  lm::GenerationResult r;
+  if (o.draft_model.empty()) {
+    r = lm::generate(model, ids, g, on_text);
+  } else {
+    const lm::LoadedModel draft = lm::load(o.draft_model);
+    r = lm::generate_speculative(model, draft, ids, g, o.num_draft_tokens, on_text);
+  }
   if (o.logprobs == 0) {
     fmt::print("\n");
   }
@@ -114,6 +124,10 @@ void register_generate(CLI::App& app, Action& action) {
   cmd->add_option("--logprobs", o->logprobs,
                   "Print JSON lines with each token's log-probability and N alternatives")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--draft-model", o->draft_model,
+                  "A smaller model with the same vocabulary for speculative decoding");
+  cmd->add_option("--num-draft-tokens", o->num_draft_tokens, "Tokens the draft model proposes")
+      ->check(CLI::PositiveNumber);
   cmd->callback([o, &action] { action = [o] { return run(*o); }; });
 }
 
