@@ -152,7 +152,7 @@ std::optional<nn::QuantSpec> QuantPlan::at(const std::string& path) const {
     }
     return parse_spec(entry, *global_, *config_, "quantization." + path);
   }
-  if (std::binary_search(names_.begin(), names_.end(), path + ".scales")) {
+  if (everything_ || std::binary_search(names_.begin(), names_.end(), path + ".scales")) {
     return global_;
   }
   return std::nullopt;
@@ -161,6 +161,12 @@ std::optional<nn::QuantSpec> QuantPlan::at(const std::string& path) const {
 }  // namespace mlxcpp::lm
 
 namespace mlxcpp::lm {
+
+QuantPlan QuantPlan::everything(const ModelConfig& config) {
+  QuantPlan p(config, {});
+  p.everything_ = true;
+  return p;
+}
 
 bool QuantPlan::has_weight(const std::string& name) const {
   return std::binary_search(names_.begin(), names_.end(), name);

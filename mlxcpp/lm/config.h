@@ -46,6 +46,9 @@ class ModelConfig {
 class QuantPlan {
  public:
   QuantPlan(const ModelConfig& config, std::vector<std::string> weight_names);
+  /** Every quantizable layer quantized with config["quantization"] (for models built
+   *  without a checkpoint, e.g. random weights). */
+  static QuantPlan everything(const ModelConfig& config);
   /** The spec for the layer at dotted path `path`, or nullopt for a float layer. */
   std::optional<nn::QuantSpec> at(const std::string& path) const;
   /** Whether the checkpoint has a tensor of this name (e.g. an untied lm_head). */
@@ -55,6 +58,7 @@ class QuantPlan {
   const ModelConfig* config_;
   std::optional<nn::QuantSpec> global_;
   std::vector<std::string> names_;  // sorted
+  bool everything_ = false;
 };
 
 }  // namespace mlxcpp::lm

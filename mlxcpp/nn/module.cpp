@@ -58,6 +58,16 @@ std::vector<std::pair<std::string, const array*>> Module::parameters() const {
   return out;
 }
 
+std::vector<Module::ParameterSpec> Module::parameter_specs() const {
+  std::vector<std::pair<std::string, Param*>> all;
+  const_cast<Module*>(this)->collect("", all);
+  std::vector<ParameterSpec> out;
+  for (auto& [name, p] : all) {
+    out.push_back({name, p->shape, p->dtype});
+  }
+  return out;
+}
+
 size_t Module::num_parameters() const {
   size_t n = 0;
   for (const auto& [name, a] : parameters()) {

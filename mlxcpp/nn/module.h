@@ -28,6 +28,16 @@ class Module {
   void load_weights(const std::unordered_map<std::string, array>& weights,
                     const std::string& source);
 
+  /** A declared parameter: its dotted path, the shape a checkpoint must give (negative
+   *  dimensions: any) and, when fixed, its dtype. */
+  struct ParameterSpec {
+    std::string name;
+    Shape shape;
+    std::optional<Dtype> dtype;
+  };
+  /** Every declared parameter, in declaration order. */
+  std::vector<ParameterSpec> parameter_specs() const;
+
   /** Total number of elements over all parameters. */
   size_t num_parameters() const;
 

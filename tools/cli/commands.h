@@ -31,4 +31,7 @@ void register_chat(CLI::App& app, Action& action);
 /** `mlxcpp forward`: the logits of every position of token ids, as a .npy. */
 void register_forward(CLI::App& app, Action& action);
 
+/** `mlxcpp bench`: prompt and generation speed of random-weight models. */
+void register_bench(CLI::App& app, Action& action);
+
 }  // namespace mlxcpp::cli

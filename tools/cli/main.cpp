@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   mlxcpp::cli::register_generate(app, action);
   mlxcpp::cli::register_chat(app, action);
   mlxcpp::cli::register_forward(app, action);
+  mlxcpp::cli::register_bench(app, action);
 
   try {
     app.parse(argc, argv);

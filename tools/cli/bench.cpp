@@ -1,0 +1,245 @@
+// `mlxcpp bench`: prompt processing (ppN) and generation (tgN) speed of random-weight models
+// with real shapes, as llama-bench reports them. Each thread count runs in a child process
+// (the kernel pool's size is fixed per process by MLXCPP_NUM_THREADS).
+#include <fmt/core.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <sstream>
+
+#include "mlxcpp/backend/cpu/threadpool.h"
+#include "mlxcpp/core/errors.h"
+#include "mlxcpp/lm/random_weights.h"
+#include "mlxcpp/mlxcpp.h"
+#include "tools/cli/commands.h"
+#include "tools/cli/jsonl.h"
+
+extern char** environ;
+
+namespace mlxcpp::cli {
+
+namespace {
+
+struct BenchOptions {
+  std::string models = "qwen3-0.6b,llama-1b";
+  std::string quant = "q4,q8,bf16";
+  std::string threads = "1,2";
+  std::string tests = "pp512,tg128";
+  int repetitions = 3;
+  bool json = false;
+  bool worker = false;  // run in this process with the pool as it is
+};
+
+// The shapes the benchmark reproduces (config.json of the real models, without weights).
+const std::map<std::string, std::string>& model_shapes() {
+  static const std::map<std::string, std::string> shapes = {
+      {"qwen3-0.6b",
+       R"({"model_type": "qwen3", "hidden_size": 1024, "num_hidden_layers": 28,
+           "num_attention_heads": 16, "num_key_value_heads": 8, "head_dim": 128,
+           "intermediate_size": 3072, "vocab_size": 151936, "tie_word_embeddings": true,
+           "rms_norm_eps": 1e-6, "rope_theta": 1000000, "max_position_embeddings": 40960})"},
+      {"llama-1b",
+       R"({"model_type": "llama", "hidden_size": 2048, "num_hidden_layers": 16,
+           "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 64,
+           "intermediate_size": 8192, "vocab_size": 128256, "tie_word_embeddings": true,
+           "rms_norm_eps": 1e-5, "rope_theta": 500000, "max_position_embeddings": 131072,
+           "rope_scaling": {"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0,
+                            "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}})"}};
+  return shapes;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string part;
+  while (std::getline(ss, part, ',')) {
+    if (!part.empty()) {
+      out.push_back(part);
+    }
+  }
+  return out;
+}
+
+std::optional<nn::QuantSpec> quant_of(const std::string& q) {
+  if (q == "q4")
+    return nn::QuantSpec{64, 4, "affine"};
+  if (q == "q8")
+    return nn::QuantSpec{64, 8, "affine"};
+  if (q == "bf16")
+    return std::nullopt;
+  throw std::invalid_argument("--quant: '" + q + "' is not q4, q8 or bf16");
+}
+
+// "pp512" -> {true, 512}; "tg128" -> {false, 128}.
+std::pair<bool, int> parse_test(const std::string& t) {
+  if (t.size() > 2 && (t.rfind("pp", 0) == 0 || t.rfind("tg", 0) == 0) &&
+      t.find_first_not_of("0123456789", 2) == std::string::npos && t.size() < 9) {
+    const int n = std::stoi(t.substr(2));
+    if (n > 0) {
+      return {t[0] == 'p', n};
+    }
+  }
+  throw std::invalid_argument("--tests: '" + t + "' is not ppN or tgN");
+}
+
+array random_tokens(int n, int vocab, uint64_t seed) {
+  return astype(random::randint(0, vocab, {1, n}, int32, random::key(seed)), int32);
+}
+
+// Seconds for one run of the test on a fresh cache.
+double run_once(lm::Model& model, bool prompt, int n, int vocab, uint64_t seed) {
+  lm::Cache cache = model.make_cache();
+  const array tokens = random_tokens(prompt ? n : 1, vocab, seed);
+  eval(tokens);
+  const auto start = std::chrono::steady_clock::now();
+  if (prompt) {
+    array logits = model(tokens, &cache);
+    const int t = logits.shape(1);
+    array last = slice(logits, {0, t - 1, 0}, {1, t, logits.shape(2)});
+    last.eval();
+  } else {
+    array next = tokens;
+    for (int i = 0; i < n; ++i) {
+      array logits = model(next, &cache);
+      next = reshape(astype(argmax(logits, -1), int32), {1, 1});
+      next.eval();
+    }
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+int run_worker(const BenchOptions& o) {
+  const int threads = cpu::num_threads();
+  for (const auto& name : split_list(o.models)) {
+    auto it = model_shapes().find(name);
+    if (it == model_shapes().end()) {
+      throw std::invalid_argument("--models: '" + name + "' is not qwen3-0.6b or llama-1b");
+    }
+    for (const auto& q : split_list(o.quant)) {
+      const lm::LoadedModel m = lm::random_model(it->second, bfloat16, quant_of(q));
+      const int vocab = nlohmann::json::parse(it->second)["vocab_size"].get<int>();
+      run_once(*m.model, false, 2, vocab, 1);  // warm-up: allocator cache, BLAS threads
+      for (const auto& t : split_list(o.tests)) {
+        const auto [prompt, n] = parse_test(t);
+        std::vector<double> rates;
+        for (int r = 0; r < o.repetitions; ++r) {
+          rates.push_back(n / run_once(*m.model, prompt, n, vocab, 100 + r));
+        }
+        double mean = 0, var = 0;
+        for (double x : rates)
+          mean += x / rates.size();
+        for (double x : rates)
+          var += (x - mean) * (x - mean) / std::max<size_t>(1, rates.size() - 1);
+        if (o.json) {
+          nlohmann::ordered_json j = {{"model", name},
+                                      {"quant", q},
+                                      {"test", t},
+                                      {"threads", threads},
+                                      {"tokens_per_s", mean},
+                                      {"stddev", std::sqrt(var)},
+                                      {"repetitions", o.repetitions}};
+          fmt::print("{}", json_line(j));
+        } else {
+          fmt::print("| {:<11} | {:<5} | {:>7} | {:>7} | {:>9.2f} ± {:<7.2f} |\n", name, q, t,
+                     threads, mean, std::sqrt(var));
+        }
+        std::fflush(stdout);
+      }
+    }
+  }
+  return 0;
+}
+
+// Runs this program's bench as a worker with MLXCPP_NUM_THREADS=threads.
+int run_child(const BenchOptions& o, int threads) {
+  std::vector<std::string> args = {"mlxcpp",
+                                   "bench",
+                                   "--worker",
+                                   "--models",
+                                   o.models,
+                                   "--quant",
+                                   o.quant,
+                                   "--tests",
+                                   o.tests,
+                                   "--repetitions",
+                                   std::to_string(o.repetitions)};
+  if (o.json) {
+    args.push_back("--json");
+  }
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_store;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::string(*e).rfind("MLXCPP_NUM_THREADS=", 0) != 0)
+      env_store.emplace_back(*e);
+  }
+  env_store.push_back("MLXCPP_NUM_THREADS=" + std::to_string(threads));
+  std::vector<char*> envp;
+  for (auto& e : env_store)
+    envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t pid = 0;
+  if (posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), envp.data()) != 0) {
+    throw Error("[bench] cannot start a worker process");
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+int run(const BenchOptions& o) {
+  for (const auto& t : split_list(o.tests))
+    parse_test(t);
+  for (const auto& q : split_list(o.quant))
+    quant_of(q);
+  if (o.repetitions < 1) {
+    throw std::invalid_argument("--repetitions must be positive");
+  }
+  if (o.worker) {
+    return run_worker(o);
+  }
+  if (!o.json) {
+    fmt::print("| model       | quant |    test | threads |         t/s         |\n");
+    fmt::print("|-------------|-------|---------|---------|---------------------|\n");
+  }
+  std::fflush(stdout);
+  for (const auto& t : split_list(o.threads)) {
+    int n = 0;
+    try {
+      n = std::stoi(t);
+    } catch (const std::exception&) {
+    }
+    if (n < 1) {
+      throw std::invalid_argument("--threads: '" + t + "' is not a positive count");
+    }
+    if (const int rc = run_child(o, n); rc != 0) {
+      return rc;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+void register_bench(CLI::App& app, Action& action) {
+  auto o = std::make_shared<BenchOptions>();
+  auto* cmd = app.add_subcommand(
+      "bench", "Prompt (ppN) and generation (tgN) tokens/s of random-weight models");
+  cmd->add_option("--models", o->models, "qwen3-0.6b, llama-1b (comma-separated)");
+  cmd->add_option("--quant", o->quant, "q4, q8, bf16 (comma-separated)");
+  cmd->add_option("--threads", o->threads, "Thread counts (comma-separated)");
+  cmd->add_option("--tests", o->tests, "ppN and tgN tests (comma-separated)");
+  cmd->add_option("--repetitions,-r", o->repetitions, "Runs per measurement");
+  cmd->add_flag("--json", o->json, "One JSON line per measurement");
+  cmd->add_flag("--worker", o->worker, "Run in this process (internal)")->group("");
+  cmd->callback([o, &action] { action = [o] { return run(*o); }; });
+}
+
+}  // namespace mlxcpp::cli
