@@ -42,6 +42,81 @@ array llama3_freqs(const ModelConfig& c, const nlohmann::json& s, int dims, floa
   return where(medium, smooth_freqs, freqs);
 }
 
+// base^(2i / dims) for the dims / 2 rotated pairs, in float32.
+array periods(int dims, float base) {
+  return power(array(base), divide(arange(0, dims, 2, float32), array(float(dims))));
+}
+
+// mlx-lm's YarnRoPE: per-pair blend of the interpolated and extrapolated periods, and
+// an attention temperature folded into the rotated features.
+nn::RoPE yarn_rope(const ModelConfig& c, const nlohmann::json& s, int dims, float base,
+                   bool traditional) {
+  const double factor = number(c, s, "factor", 1.0f);
+  const double original = number(c, s, "original_max_position_embeddings", 4096.0f);
+  const double beta_fast = number(c, s, "beta_fast", 32.0f);
+  const double beta_slow = number(c, s, "beta_slow", 1.0f);
+  const double mscale = number(c, s, "mscale", 1.0f);
+  const double mscale_all_dim = number(c, s, "mscale_all_dim", 0.0f);
+  if (!(factor > 0) || !(original > 0) || !(base > 1)) {
+    c.fail("rope_scaling", "yarn needs factor > 0, original_max_position_embeddings > 0, base > 1");
+  }
+  auto correction_dim = [&](double rotations) {
+    return dims * std::log(original / (rotations * 2 * M_PI)) / (2 * std::log(double(base)));
+  };
+  const double low = std::max(std::floor(correction_dim(beta_fast)), 0.0);
+  double high = std::min(std::ceil(correction_dim(beta_slow)), double(dims - 1));
+  auto get_mscale = [](double scale, double m) {
+    return scale <= 1 ? 1.0 : 0.1 * m * std::log(scale) + 1.0;
+  };
+  if (low == high) {
+    high += 0.001;
+  }
+  const array ramp = clip(
+      divide(subtract(arange(0, dims / 2, float32), array(float(low))), array(float(high - low))),
+      array(0.0f), array(1.0f));
+  const array mask = subtract(array(1.0f), ramp);
+  const array extra = periods(dims, base);
+  const array inter = multiply(array(float(factor)), extra);
+  const array freqs =
+      divide(multiply(inter, extra),
+             add(multiply(inter, mask), multiply(extra, subtract(array(1.0f), mask))));
+  nn::RoPE r(dims, traditional, freqs);
+  r.input_scale = float(get_mscale(factor, mscale) / get_mscale(factor, mscale_all_dim));
+  return r;
+}
+
+// mlx-lm's SuScaledRoPE (LongRoPE / Phi-3 "su"): periods times long_factor (mlx-lm uses
+// the long factors at every length) and sqrt(1 + ln(f) / ln(original)) on the features.
+nn::RoPE longrope(const ModelConfig& c, const nlohmann::json& s, int dims, float base) {
+  const float max_pos = float(c.get_positive("max_position_embeddings", 131072));
+  const float original = number(c, s, "original_max_position_embeddings",
+                                float(c.get_positive("original_max_position_embeddings", 4096)));
+  const auto& lf = s.contains("long_factor") ? s["long_factor"] : nlohmann::json(1.0);
+  std::vector<float> factors;
+  if (lf.is_number()) {
+    factors.assign(dims / 2, lf.get<float>());
+  } else if (lf.is_array() && int(lf.size()) == dims / 2) {
+    for (const auto& v : lf) {
+      if (!v.is_number()) {
+        c.fail("rope_scaling.long_factor", "expected numbers");
+      }
+      factors.push_back(v.get<float>());
+    }
+  } else {
+    c.fail("rope_scaling.long_factor",
+           "expected a number or " + std::to_string(dims / 2) + " numbers");
+  }
+  const array freqs = multiply(array(factors.begin(), {dims / 2}, float32), periods(dims, base));
+  nn::RoPE r(dims, false, freqs);
+  const double factor = double(max_pos) / original;
+  const double default_scale =
+      factor <= 1.0 ? 1.0 : std::sqrt(1 + std::log(factor) / std::log(double(original)));
+  r.input_scale = s.contains("long_mscale") && s["long_mscale"].is_number()
+                      ? s["long_mscale"].get<float>()
+                      : float(default_scale);
+  return r;
+}
+
 }  // namespace
 
 nn::RoPE make_rope(const ModelConfig& config, int dims, float base, bool traditional) {
@@ -71,8 +146,23 @@ nn::RoPE make_rope(const ModelConfig& config, int dims, float base, bool traditi
   if (type == "llama3") {
     return nn::RoPE(dims, traditional, llama3_freqs(config, s, dims, base));
   }
+  if (type == "dynamic") {
+    nn::RoPE r(dims, traditional, base);
+    const float factor = number(config, s, "factor", 1.0f);
+    if (!(factor > 0)) {
+      config.fail("rope_scaling.factor", "must be positive");
+    }
+    r.dynamic = nn::RoPE::DynamicNTK{config.get_positive("max_position_embeddings", 2048), factor};
+    return r;
+  }
+  if (type == "yarn" || type == "deepseek_yarn") {
+    return yarn_rope(config, s, dims, base, traditional);
+  }
+  if (type == "longrope" || type == "su") {
+    return longrope(config, s, dims, base);
+  }
   throw Unsupported("[lm::load] " + config.file() + ": rope_scaling type '" + type +
-                    "' is not supported yet (default, linear and llama3 are)");
+                    "' is not supported (default, linear, dynamic, llama3, yarn and longrope are)");
 }
 
 }  // namespace mlxcpp::lm

@@ -1,5 +1,6 @@
 #include "mlxcpp/nn/layers.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "mlxcpp/core/fast.h"
@@ -36,7 +37,25 @@ RoPE::RoPE(int d, bool trad, array f, float s)
     : dims(d), traditional(trad), scale(s), freqs(std::move(f)) {}
 
 array RoPE::operator()(const array& x, int offset) const {
-  return fast::rope(x, dims, traditional, base, scale, offset, freqs);
+  array in = x;
+  if (input_scale != 1.0f) {
+    const array s(input_scale, x.dtype());
+    if (dims == x.shape(-1)) {
+      in = multiply(x, s);
+    } else {
+      const auto parts = split(x, Shape{dims}, -1);
+      in = concatenate({multiply(parts[0], s), parts[1]}, -1);
+    }
+  }
+  std::optional<float> b = base;
+  if (dynamic && base) {
+    // mlx-lm's DynamicNTKScalingRoPE, in double as Python computes it.
+    const double len = std::max<double>(x.shape(-2) + offset, dynamic->max_positions);
+    const double f = dynamic->factor;
+    b = float(double(*base) *
+              std::pow(f * len / dynamic->max_positions - (f - 1), double(dims) / (dims - 2)));
+  }
+  return fast::rope(in, dims, traditional, b, scale, offset, freqs);
 }
 
 array silu(const array& x) {

@@ -44,6 +44,14 @@ class RoPE {
   std::optional<float> base;
   float scale;
   std::optional<array> freqs;
+  /** Multiplies the rotated features before rotating (YaRN's and LongRoPE's mscale). */
+  float input_scale = 1.0f;
+  /** Dynamic NTK scaling: the base grows once the sequence passes max_positions. */
+  struct DynamicNTK {
+    int max_positions;
+    float factor;
+  };
+  std::optional<DynamicNTK> dynamic;
 };
 
 /** x * sigmoid(x). */

@@ -63,7 +63,8 @@ TEST_F(LmLoad, BadConfigValuesNameTheKey) {
            {"hidden_size", -64, "positive"},
            {"num_key_value_heads", 3, "must divide"},
            {"rms_norm_eps", "small", "expected a number"},
-           {"rope_scaling", nlohmann::json{{"rope_type", "su"}}, "'su' is not supported"}}) {
+           {"rope_scaling", nlohmann::json{{"rope_type", "mrope9"}},
+            "'mrope9' is not supported"}}) {
     SCOPED_TRACE(key);
     auto c = good;
     c[key] = value;

@@ -1,6 +1,5 @@
 // Phi-3: fused qkv_proj and gate_up_proj, head_dim = hidden / heads, optional partial
-// rotary; untied output head by default.
-#include "mlxcpp/core/errors.h"
+// rotary (LongRoPE "su" scaling through make_rope); untied output head by default.
 #include "mlxcpp/lm/models/transformer.h"
 #include "mlxcpp/lm/rope_config.h"
 
@@ -19,11 +18,6 @@ std::unique_ptr<Model> make_phi3(const ModelConfig& c, const QuantPlan& q) {
     c.fail("partial_rotary_factor", "must be in (0, 1]");
   }
   const int rope_dims = int(float(o.head_dim) * partial);
-  const auto& s = c.raw("rope_scaling");
-  if (s.is_object() && s.contains("type") && s["type"].is_string() &&
-      (s["type"] == "su" || s["type"] == "longrope")) {
-    throw Unsupported("[lm::load] " + c.file() + ": Phi-3 longrope scaling is not supported yet");
-  }
   const nn::RoPE rope = make_rope(c, rope_dims, c.get_float("rope_theta", 10000.0f),
                                   c.get_bool("rope_traditional", false));
   return std::make_unique<DecoderModel>(o, rope, q);
