@@ -114,6 +114,8 @@ json parse_json(const char* text, size_t n, const std::string& file) {
     return json::parse(text, text + n, guard);
   } catch (const json::parse_error& e) {
     throw FormatError(file, 8 + e.byte, std::string("The header is not valid JSON: ") + e.what());
+  } catch (const json::exception& e) {  // e.g. a number too large for a double
+    throw FormatError(file, 8, std::string("The header is not valid JSON: ") + e.what());
   }
 }
 
@@ -380,6 +382,8 @@ SafetensorsLoad load_sharded_safetensors(const std::string& index_file, StreamOr
     index = json::parse(map->data(), map->data() + map->size());
   } catch (const json::parse_error& e) {
     throw FormatError(index_file, e.byte, std::string("The index is not valid JSON: ") + e.what());
+  } catch (const json::exception& e) {
+    throw FormatError(index_file, 0, std::string("The index is not valid JSON: ") + e.what());
   }
   if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object()) {
     throw FormatError(index_file, 0, "The index has no weight_map object.");

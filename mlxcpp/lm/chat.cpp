@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "mlxcpp/lm/prompt_cache.h"
 #include "mlxcpp/tokenizer/chat_template.h"
 
 namespace mlxcpp::lm {
@@ -23,7 +24,10 @@ std::vector<int> encode_messages(const LoadedModel& model, const nlohmann::order
   std::string text;
   for (const auto& m : messages) {
     if (m.contains("content") && m["content"].is_string()) {
-      text += (text.empty() ? "" : "\n") + m["content"].get<std::string>();
+      if (!text.empty()) {
+        text += '\n';
+      }
+      text += m["content"].get<std::string>();
     }
   }
   const auto ids = tok.encode(text, true);
@@ -57,11 +61,8 @@ GenerationResult ChatSession::send(const std::string& user_text, const Generatio
     ++common;
   }
   const int drop = int(cached_.size() - common);
-  bool trimmed = true;
-  for (auto& c : cache_) {
-    trimmed = trimmed && c->trim(drop) == drop;
-  }
-  if (!trimmed) {  // a cache that cannot rewind (a rotated window): start over
+  if (drop > 0 && trim_prompt_cache(cache_, drop) != drop) {
+    // A cache that cannot rewind (a wrapped window, a conv state): start over.
     cache_ = model_.model->make_cache();
     common = 0;
   }

@@ -8,6 +8,7 @@
 #include "mlxcpp/core/memory.h"
 #include "mlxcpp/core/ops.h"
 #include "mlxcpp/core/transforms.h"
+#include "mlxcpp/lm/attention.h"
 #include "mlxcpp/tokenizer/tokenizer.h"
 
 namespace mlxcpp::lm {
@@ -43,10 +44,37 @@ TokenGenerator::TokenGenerator(Model& model, Cache& cache, std::vector<int> prom
   if (options_.top_logprobs < 0) {
     throw std::invalid_argument("[generate] top_logprobs must be >= 0");
   }
+  if (options_.kv_bits &&
+      (*options_.kv_bits < 2 || *options_.kv_bits > 8 || *options_.kv_bits == 7 ||
+       (options_.kv_group_size != 32 && options_.kv_group_size != 64 &&
+        options_.kv_group_size != 128) ||
+       options_.quantized_kv_start < 0)) {
+    throw std::invalid_argument(
+        "[generate] kv_bits must be 2, 3, 4, 5, 6 or 8, kv_group_size 32, 64 or 128, and "
+        "quantized_kv_start >= 0");
+  }
+}
+
+void eval_cache(const Cache& cache) {
+  std::vector<array> arrays;
+  for (const auto& c : cache) {
+    for (const auto& [name, a] : c->state()) {
+      arrays.push_back(a);
+    }
+  }
+  eval(arrays);
+}
+
+void TokenGenerator::maybe_quantize() {
+  if (options_.kv_bits) {
+    maybe_quantize_kv_cache(cache_, options_.quantized_kv_start, options_.kv_group_size,
+                            *options_.kv_bits);
+  }
 }
 
 array TokenGenerator::step(const std::vector<int>& tokens) {
   array logits = model_(row_of(tokens), &cache_);
+  maybe_quantize();
   const int t = logits.shape(1);
   logits = reshape(slice(logits, {0, t - 1, 0}, {1, t, logits.shape(2)}), {1, logits.shape(2)});
   if (!validated_) {
@@ -87,8 +115,9 @@ GeneratedToken TokenGenerator::next() {
   size_t done = 0;
   while (pending_.size() - done > 1) {
     const size_t n = std::min<size_t>(options_.prefill_step_size, pending_.size() - 1 - done);
-    array out = model_(row_of({pending_.begin() + done, pending_.begin() + done + n}), &cache_);
-    out.eval();
+    model_(row_of({pending_.begin() + done, pending_.begin() + done + n}), &cache_);
+    maybe_quantize();
+    eval_cache(cache_);
     done += n;
   }
   array lp = step({pending_.begin() + done, pending_.end()});

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,10 @@ struct GenerationOptions {
   LogitsOptions logits;
   int prefill_step_size = 2048;
   std::vector<std::string> stop_strings;
-  int top_logprobs = 0;                       // alternatives reported per token
+  int top_logprobs = 0;        // alternatives reported per token
+  std::optional<int> kv_bits;  // quantize the KV cache (mlx-lm's kv_bits) ...
+  int kv_group_size = 64;
+  int quantized_kv_start = 0;                 // ... once it holds this many tokens
   const std::atomic<bool>* cancel = nullptr;  // set from another thread to stop early
 };
 
@@ -49,6 +53,7 @@ class TokenGenerator {
  private:
   array step(const std::vector<int>& tokens);
   GeneratedToken pick(const array& logprobs);
+  void maybe_quantize();
   Model& model_;
   Cache& cache_;
   GenerationOptions options_;
@@ -81,6 +86,9 @@ using TextCallback = std::function<void(const std::string& text, const Generated
 GenerationResult generate(const LoadedModel& model, const std::vector<int>& prompt,
                           const GenerationOptions& options, const TextCallback& on_text = {},
                           Cache* cache = nullptr);
+
+/** Evaluates what the cache holds (after a prefill chunk, without computing its logits). */
+void eval_cache(const Cache& cache);
 
 /** The text side of generate(): pulls tokens from next_token until EOS, a stop string,
  *  max_tokens or cancellation, streaming final text (for other token sources, e.g.

@@ -64,9 +64,10 @@ void SpeculativeGenerator::prefill() {
   for (size_t done = 0; done < head.size();) {
     const size_t n = std::min<size_t>(options_.prefill_step_size, head.size() - done);
     const std::vector<int> chunk(head.begin() + long(done), head.begin() + long(done + n));
-    array a = model_(row_of(chunk), &cache_);
-    array b = draft_(row_of(chunk), &draft_cache_);
-    eval(a, b);
+    model_(row_of(chunk), &cache_);
+    draft_(row_of(chunk), &draft_cache_);
+    eval_cache(cache_);
+    eval_cache(draft_cache_);
     done += n;
   }
   model_input_ = {tokens_.back()};

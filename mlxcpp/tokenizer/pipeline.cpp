@@ -205,6 +205,8 @@ std::unique_ptr<Backend> make_json_backend(std::string_view text, const std::str
     j = json::parse(text);
   } catch (const json::parse_error& e) {
     throw FormatError(file, e.byte, std::string("not valid JSON: ") + e.what());
+  } catch (const json::exception& e) {  // e.g. a number too large for a double
+    throw FormatError(file, 0, std::string("not valid JSON: ") + e.what());
   }
   try {
     return std::make_unique<JsonPipeline>(j);

@@ -42,6 +42,8 @@ json parse_json(std::string_view text, const std::string& file) {
     return json::parse(text);
   } catch (const json::parse_error& e) {
     throw FormatError(file, e.byte, std::string("not valid JSON: ") + e.what());
+  } catch (const json::exception& e) {  // e.g. a number too large for a double
+    throw FormatError(file, 0, std::string("not valid JSON: ") + e.what());
   }
 }
 

@@ -135,6 +135,29 @@ TEST(Generate, CancelFromAnotherThread) {
   EXPECT_LT(r.tokens.size(), 1000000u);
 }
 
+TEST(Generate, QuantizedKvCacheFromAStartOffset) {
+  const auto g = greedy_golden("qwen3");
+  const lm::LoadedModel m = lm::load(fixture("lm/qwen3"));  // head_dim 32: one group of 32
+  const auto prompt = g["prompt_ids"].get<std::vector<int>>();
+  const auto want = g["generated_ids"].get<std::vector<int>>();
+  lm::GenerationOptions o;
+  o.kv_bits = 8;
+  o.kv_group_size = 32;
+  o.quantized_kv_start = int(prompt.size()) + 4;
+  o.top_logprobs = 1;
+  lm::Cache cache = m.model->make_cache();
+  lm::TokenGenerator gen(*m.model, cache, prompt, o);
+  std::vector<int> got;
+  for (int i = 0; i < 8; ++i) {
+    got.push_back(gen.next().token);
+  }
+  // Until the cache holds quantized_kv_start tokens it is the float cache: mlx-lm's tokens.
+  EXPECT_EQ(std::vector<int>(got.begin(), got.begin() + 5),
+            std::vector<int>(want.begin(), want.begin() + 5));
+  EXPECT_EQ(cache[0]->class_name(), "QuantizedKVCache");
+  EXPECT_EQ(cache[0]->offset(), int(prompt.size()) + 7);
+}
+
 TEST(Generate, BadOptionsAreErrors) {
   auto& m = llama();
   GenerationOptions o;
@@ -146,6 +169,9 @@ TEST(Generate, BadOptionsAreErrors) {
   EXPECT_THROW(lm::generate(m, {1}, o), std::invalid_argument);
   o = {};
   o.logits.logit_bias = {{512, 1.0f}};
+  EXPECT_THROW(lm::generate(m, {1, 2}, o), std::invalid_argument);
+  o = {};
+  o.kv_bits = 7;
   EXPECT_THROW(lm::generate(m, {1, 2}, o), std::invalid_argument);
   o = {};
   o.sampler.top_p = 1.5f;

@@ -68,13 +68,13 @@ TEST(LmGolden, EveryCopiedFolderIsTested) {
     names.push_back(g.folder);
   }
   std::sort(names.begin(), names.end());
-  EXPECT_EQ(
-      names,
-      (std::vector<std::string>{
-          "gemma2",     "gemma2-4bit", "gemma3_text", "gemma3_text-4bit", "llama",   "llama-4bit",
-          "llama-8bit", "llama-bf16",  "mistral",     "mistral-4bit",     "mixtral", "mixtral-4bit",
-          "phi3",       "phi3-4bit",   "qwen2",       "qwen2-4bit",       "qwen3",   "qwen3-4bit",
-          "qwen3-8bit", "qwen3-bf16",  "qwen3_moe",   "qwen3_moe-4bit"}));
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "gemma2",     "gemma2-4bit",  "gemma3_text", "gemma3_text-4bit",
+                       "lfm2",       "lfm2-4bit",    "llama",       "llama-4bit",
+                       "llama-8bit", "llama-bf16",   "mistral",     "mistral-4bit",
+                       "mixtral",    "mixtral-4bit", "phi3",        "phi3-4bit",
+                       "qwen2",      "qwen2-4bit",   "qwen3",       "qwen3-4bit",
+                       "qwen3-8bit", "qwen3-bf16",   "qwen3_moe",   "qwen3_moe-4bit"}));
 }
 
 class LmGoldenFolder : public ::testing::TestWithParam<Golden> {};

@@ -95,6 +95,14 @@ TEST(Robustness, CorruptedTokenizerJsonGivesFormatErrors) {
     }
   }
   EXPECT_GT(parsed, 0);
+  // A number too large for a double (nlohmann throws out_of_range, not parse_error; the
+  // safetensors fuzzer found this in the header parser first).
+  try {
+    Tokenizer::from_json(R"({"version": 1e999999, "model": {"type": "BPE"}})", "huge.json");
+    ADD_FAILURE() << "loaded";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("not valid JSON"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Robustness, MutatedChatTemplatesFailCleanly) {

@@ -14,6 +14,7 @@
 
 #include "mlxcpp/backend/cpu/threadpool.h"
 #include "mlxcpp/core/errors.h"
+#include "mlxcpp/lm/generate.h"
 #include "mlxcpp/lm/random_weights.h"
 #include "mlxcpp/mlxcpp.h"
 #include "tools/cli/commands.h"
@@ -98,10 +99,14 @@ double run_once(lm::Model& model, bool prompt, int n, int vocab, uint64_t seed) 
   eval(tokens);
   const auto start = std::chrono::steady_clock::now();
   if (prompt) {
-    array logits = model(tokens, &cache);
-    const int t = logits.shape(1);
-    array last = slice(logits, {0, t - 1, 0}, {1, t, logits.shape(2)});
-    last.eval();
+    // As generation prefills: every token but the last only fills the cache; the last
+    // one's logits are computed.
+    if (n > 1) {
+      model(slice(tokens, {0, 0}, {1, n - 1}), &cache);
+      lm::eval_cache(cache);
+    }
+    array logits = model(slice(tokens, {0, n - 1}, {1, n}), &cache);
+    logits.eval();
   } else {
     array next = tokens;
     for (int i = 0; i < n; ++i) {

@@ -29,6 +29,9 @@ struct GenerateOptions {
   int logprobs = 0;
   std::string draft_model;
   int num_draft_tokens = 3;
+  int kv_bits = 0;
+  int kv_group_size = 64;
+  int quantized_kv_start = 0;
 };
 
 lm::GenerationOptions generation_options(const GenerateOptions& o) {
@@ -41,6 +44,11 @@ lm::GenerationOptions generation_options(const GenerateOptions& o) {
   g.sampler.seed = o.seed;
   g.stop_strings = o.stop;
   g.top_logprobs = o.logprobs;
+  if (o.kv_bits > 0) {
+    g.kv_bits = o.kv_bits;
+  }
+  g.kv_group_size = o.kv_group_size;
+  g.quantized_kv_start = o.quantized_kv_start;
   return g;
 }
 
@@ -124,6 +132,10 @@ void register_generate(CLI::App& app, Action& action) {
   cmd->add_option("--logprobs", o->logprobs,
                   "Print JSON lines with each token's log-probability and N alternatives")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--kv-bits", o->kv_bits, "Quantize the KV cache to this many bits (0: no)");
+  cmd->add_option("--kv-group-size", o->kv_group_size, "Group size of the quantized KV cache");
+  cmd->add_option("--quantized-kv-start", o->quantized_kv_start,
+                  "Quantize the KV cache once it holds this many tokens");
   cmd->add_option("--draft-model", o->draft_model,
                   "A smaller model with the same vocabulary for speculative decoding");
   cmd->add_option("--num-draft-tokens", o->num_draft_tokens, "Tokens the draft model proposes")

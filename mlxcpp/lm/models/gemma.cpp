@@ -4,8 +4,10 @@
 #include <limits>
 #include <stdexcept>
 
+#include "mlxcpp/core/errors.h"
 #include "mlxcpp/core/fast.h"
 #include "mlxcpp/core/ops.h"
+#include "mlxcpp/lm/attention.h"
 #include "mlxcpp/lm/mask.h"
 
 namespace mlxcpp::lm {
@@ -94,20 +96,30 @@ class GemmaModel::Attention : public nn::Module {
     const int offset = cache ? cache->offset() : 0;
     q = rope_(q, offset);
     k = rope_(k, offset);
-    if (cache) {
-      std::tie(k, v) = cache->update_and_fetch(k, v);
-    }
-    const AttentionMask m = attention_mask(
-        t, k.shape(2), sliding_ ? std::optional<int>(opts_.sliding_window) : std::nullopt);
+    const std::optional<int> window =
+        sliding_ ? std::optional<int>(opts_.sliding_window) : std::nullopt;
     const float scale = 1.0f / std::sqrt(opts_.query_pre_attn_scalar);
-    array out = opts_.attn_softcap
-                    ? softcapped_attention(q, k, v, scale, *opts_.attn_softcap, m)
-                    : fast::scaled_dot_product_attention(q, k, v, scale, m.mode, m.mask);
+    array out = opts_.attn_softcap ? softcapped(q, k, v, cache, scale, window)
+                                   : cached_attention(q, k, v, cache, scale, window);
     out = reshape(transpose(out, {0, 2, 1, 3}), {b, t, o.num_heads * o.head_dim});
     return (*o_proj_)(out);
   }
 
  private:
+  // Gemma 2's soft-capped scores need the float keys/values (mlx-lm has no quantized path
+  // for them either).
+  array softcapped(const array& q, array k, array v, LayerCache* cache, float scale,
+                   std::optional<int> window) const {
+    if (dynamic_cast<QuantizedKVCache*>(cache)) {
+      throw Unsupported("[gemma2] attention soft-capping does not run on a quantized KV cache");
+    }
+    if (cache) {
+      std::tie(k, v) = cache->update_and_fetch(k, v);
+    }
+    const AttentionMask m = attention_mask(q.shape(2), k.shape(2), window);
+    return softcapped_attention(q, k, v, scale, *opts_.attn_softcap, m);
+  }
+
   const GemmaOptions& opts_;
   nn::RoPE rope_;
   bool sliding_;
@@ -184,6 +196,7 @@ array GemmaModel::operator()(const array& tokens, Cache* cache) {
   if (cache && cache->size() != body_.layers.size()) {
     throw std::invalid_argument("[lm] the cache does not match the model's layers");
   }
+  CacheGuard guard(cache);  // a throwing layer leaves every layer as it was
   array h = (*body_.embed_tokens)(tokens);
   h = multiply(h, array(options_.embed_scale, h.dtype()));
   for (size_t i = 0; i < body_.layers.size(); ++i) {
@@ -191,7 +204,9 @@ array GemmaModel::operator()(const array& tokens, Cache* cache) {
   }
   h = (*body_.norm)(h);
   array out = lm_head_ ? (*lm_head_)(h) : body_.embed_tokens->as_linear(h);
-  return options_.final_softcap ? softcap(out, *options_.final_softcap) : out;
+  out = options_.final_softcap ? softcap(out, *options_.final_softcap) : out;
+  guard.commit();
+  return out;
 }
 
 GemmaModel::~GemmaModel() = default;

@@ -5,6 +5,7 @@
 
 #include "mlxcpp/core/fast.h"
 #include "mlxcpp/core/ops.h"
+#include "mlxcpp/lm/attention.h"
 
 namespace mlxcpp::lm {
 
@@ -84,10 +85,7 @@ array Attention::operator()(const array& x, LayerCache* cache) const {
   const int offset = cache ? cache->offset() : 0;
   q = rope_(q, offset);
   k = rope_(k, offset);
-  if (cache) {
-    std::tie(k, v) = cache->update_and_fetch(k, v);
-  }
-  array o = fast::scaled_dot_product_attention(q, k, v, scale_, t > 1 ? "causal" : "");
+  array o = cached_attention(q, k, v, cache, scale_);
   o = reshape(transpose(o, {0, 2, 1, 3}), {b, t, heads_ * head_dim_});
   return (*o_proj_)(o);
 }
@@ -169,12 +167,15 @@ array DecoderModel::operator()(const array& tokens, Cache* cache) {
     throw std::invalid_argument("[lm] the cache has " + std::to_string(cache->size()) +
                                 " layers; the model has " + std::to_string(body_.layers.size()));
   }
+  CacheGuard guard(cache);  // a throwing layer leaves every layer as it was
   array h = (*body_.embed_tokens)(tokens);
   for (size_t i = 0; i < body_.layers.size(); ++i) {
     h = (*body_.layers[i])(h, cache ? (*cache)[i].get() : nullptr);
   }
   h = (*body_.norm)(h);
-  return lm_head_ ? (*lm_head_)(h) : body_.embed_tokens->as_linear(h);
+  array out = lm_head_ ? (*lm_head_)(h) : body_.embed_tokens->as_linear(h);
+  guard.commit();
+  return out;
 }
 
 Cache DecoderModel::make_cache() const {
