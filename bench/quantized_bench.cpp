@@ -30,8 +30,8 @@ struct QuantizedWeight {
   double bytes = 0;
 };
 
-QuantizedWeight make_weight(int n, int k, int bits) {
-  auto w = mx::astype(mx::random::normal({n, k}, mx::random::key(7)) * 0.05f, mx::float16);
+QuantizedWeight make_weight(int n, int k, int bits, mx::Dtype dtype = mx::float16) {
+  auto w = mx::astype(mx::random::normal({n, k}, mx::random::key(7)) * 0.05f, dtype);
   QuantizedWeight q;
   q.parts = mx::quantize(w, kGroup, bits);
   mx::eval(q.parts);
@@ -70,6 +70,23 @@ void BM_QmmGemv(benchmark::State& state) {
   }
   state.counters["weight GB/s"] = benchmark::Counter(ws[0].bytes * double(state.iterations()) / 1e9,
                                                      benchmark::Counter::kIsRate);
+}
+
+// The cached 4096 x 4096 4-bit GEMV with other activation dtypes (arg: 0 float32,
+// 1 bfloat16; the weight's scales and biases in the same dtype, as a model has them): the
+// kernels split or convert activations per dtype.
+void BM_QmmGemvDtype(benchmark::State& state) {
+  const int k = 4096;
+  const mx::Dtype dt = state.range(0) == 0 ? mx::float32 : mx::bfloat16;
+  const auto q = make_weight(4096, k, 4, dt);
+  auto x = mx::astype(mx::random::normal({1, k}, mx::random::key(3)), dt);
+  mx::eval(x);
+  for (auto _ : state) {
+    auto y = mx::quantized_matmul(x, q.parts[0], q.parts[1], q.parts[2], true, kGroup, 4);
+    y.eval();
+  }
+  state.counters["weight GB/s"] =
+      benchmark::Counter(q.bytes * double(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
 }
 
 // args: N, bits; M = 512 (a prompt being prefilled)
@@ -138,6 +155,7 @@ BENCHMARK(BM_QmmGemv)
     ->ArgsProduct({{4096, 11008}, {4, 8}, {1, 0}})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
+BENCHMARK(BM_QmmGemvDtype)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_QmmGemm)
     ->Args({4096, 4})
     ->Args({4096, 8})

@@ -2,8 +2,9 @@
 // size and dtype), quantized_matmul and gather_qmm within the goldens' tolerances and within
 // 2 ulp of a float64 reference, round-trip error bounds, quantized_matmul against
 // dequantize + a float64 matmul over every format, layout and M (GEMV and GEMM paths), every
-// available kernel (AVX-512, AVX2, portable) against the scalar reference, batching, gather
-// indices, E4M3 conversions, and every argument error.
+// available kernel (AVX-512 BF16, AVX-512, AVX2, portable) against the scalar reference (the
+// GEMV loops for every activation dtype too), batching, gather indices, E4M3 conversions, and
+// every argument error.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -509,6 +510,46 @@ TEST(Quantized, EveryKernelMatchesTheScalarReference) {
   }
 }
 
+// The decode shapes every ISA loop serves (affine 4 and 8 bits, transposed), for every
+// activation dtype and 1, 2 and 4 activation rows: K past the BF16 kernel's 128-code
+// chunks (a short last chunk for group sizes 32 and 64), rows off the 4-row blocks, and
+// activations spanning many binades (every bfloat16 part of a float32 value matters).
+TEST(Quantized, GemvKernelsMatchTheScalarReferenceForEveryDtype) {
+  const auto kernels = q::available_kernels();
+  uint32_t seed = 1300;
+  for (int bits : {4, 8}) {
+    for (int gs : {32, 64, 128}) {
+      for (const Dtype dt : {float32, float16, bfloat16}) {
+        for (int64_t M : {1, 2, 4}) {
+          const int64_t N = 4 * 5 + 3, K = 11 * gs;
+          const array w = make_array(normal_values(N * K, 0.1, seed), {int(N), int(K)}, dt);
+          auto xv = normal_values(M * K, 1.0, seed + 1);
+          for (size_t i = 0; i < xv.size(); ++i) {
+            xv[i] *= std::ldexp(1.0, -int(i % 13));
+          }
+          const array x = make_array(xv, {int(M), int(K)}, dt);
+          ++seed;
+          const auto qw = quantize(w, gs, bits);
+          auto run = [&] {
+            return values<double>(quantized_matmul(x, qw[0], qw[1], qw[2], true, gs, bits));
+          };
+          const auto want = with_kernel(q::Kernel::scalar, run);
+          for (q::Kernel k : kernels) {
+            SCOPED_TRACE(std::string(q::kernel_name(k)) + " bits " + std::to_string(bits) + " gs " +
+                         std::to_string(gs) + " " + std::string(dtype_name(dt)) + " M " +
+                         std::to_string(M));
+            const auto got = with_kernel(k, run);
+            for (size_t i = 0; i < got.size(); ++i) {
+              ASSERT_NEAR(got[i], want[i], ulp_of(dt, want[i]) + 2e-5 * (1 + std::abs(want[i])))
+                  << "at " << i;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(Quantized, KernelSelection) {
   const auto kernels = q::available_kernels();
   EXPECT_EQ(kernels.front(), q::Kernel::scalar);
@@ -516,7 +557,7 @@ TEST(Quantized, KernelSelection) {
   q::set_kernel(q::Kernel::generic);
   EXPECT_EQ(q::active_kernel(), q::Kernel::generic);
   q::set_kernel(std::nullopt);
-  for (q::Kernel k : {q::Kernel::avx2, q::Kernel::avx512}) {
+  for (q::Kernel k : {q::Kernel::avx2, q::Kernel::avx512, q::Kernel::avx512bf16}) {
     const bool have = std::find(kernels.begin(), kernels.end(), k) != kernels.end();
     if (!have) {
       EXPECT_THROW(q::set_kernel(k), Unsupported);

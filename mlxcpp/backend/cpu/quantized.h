@@ -7,6 +7,7 @@
 //                           reference, the portable kernels, GEMV and GEMM paths
 //   quantized_avx2.cpp      AVX2 + FMA inner loops (4- and 8-bit affine)
 //   quantized_avx512.cpp    AVX-512 inner loops (4- and 8-bit affine)
+//   quantized_avx512bf16.cpp  AVX-512 BF16 GEMV (4-bit affine; 8 bits use the AVX-512 loop)
 //
 // The ISA files are compiled on every x86-64 build with function target
 // attributes, so a portable build (MLXCPP_NATIVE=OFF) still has them; they run
@@ -120,7 +121,7 @@ void scales_to_float(const Format& f, const void* src, Dtype dtype, int64_t coun
 
 // --------------------------------------------------------- kernel selection
 
-enum class Kernel { scalar, generic, avx2, avx512 };
+enum class Kernel { scalar, generic, avx2, avx512, avx512bf16 };
 
 const char* kernel_name(Kernel k);
 
@@ -128,8 +129,8 @@ const char* kernel_name(Kernel k);
 std::vector<Kernel> available_kernels();
 
 /** The kernel in use: the override if set, else MLXCPP_QMM_KERNEL (auto, scalar, generic,
- *  avx2, avx512; default auto = the best available). Throws std::invalid_argument for an
- *  unknown value and Unsupported for a kernel the CPU or build cannot run. */
+ *  avx2, avx512, avx512bf16; default auto = the best available). Throws std::invalid_argument for
+ * an unknown value and Unsupported for a kernel the CPU or build cannot run. */
 Kernel active_kernel();
 
 /** Overrides MLXCPP_QMM_KERNEL (tests); nullopt returns to the environment's choice. */
@@ -140,19 +141,27 @@ void set_kernel(std::optional<Kernel> k);
 /** One GEMV task for the transposed layout: `rows` rows of W (row r at w + r * row_bytes),
  *  each K = G * group_size codes, against M activation rows. */
 struct GemvTile {
-  const uint8_t* w;
-  int64_t row_bytes;
-  int64_t rows;
-  const float* x;     // [M][K] float32, in the kernel's layout (see x_layout_unit)
-  const float* xsum;  // [M][G] group sums of x (affine), else null
-  const float* sf;    // [rows][G] scales as float
-  const float* bf;    // [rows][G] biases as float (affine), else null
-  float* res;         // [rows][M] results
-  int M;
-  int K;
-  int G;
-  int group_size;
-  int bits;
+  const uint8_t* w = nullptr;
+  int64_t row_bytes = 0;
+  int64_t rows = 0;
+  const float* x = nullptr;     // [M][K] float32, in the kernel's layout (see x_layout_unit)
+  const float* xsum = nullptr;  // [M][G] group sums of x (affine), else null
+  const float* sf = nullptr;    // [rows][G] scales as float
+  const float* bf = nullptr;    // [rows][G] biases as float (affine), else null
+  float* res = nullptr;         // [rows][M] results
+  int M = 0;
+  int K = 0;
+  int G = 0;
+  int group_size = 0;
+  int bits = 0;
+  // The BF16 kernel's activation: [M][parts][kpad] bfloat16 bits (see prepare_x_bf16).
+  const uint16_t* xb = nullptr;
+  int parts = 0;
+  int64_t kpad = 0;
+  // Rows of W after the tile that may be read (prefetched) while it runs, and how far
+  // ahead to prefetch (0: not at all).
+  int64_t rows_after = 0;
+  int64_t prefetch_rows = 0;
 };
 
 /** Whether the ISA loops serve this format (affine 4 and 8 bits). */
@@ -175,8 +184,22 @@ void dequant_affine_avx2(int bits, const uint8_t* w, const float* s, const float
 void dequant_affine_avx512(int bits, const uint8_t* w, const float* s, const float* b,
                            int64_t count, int group_size, float* out);
 
-/** Whether the CPU can run the AVX2 + FMA or the AVX-512 (F, BW, DQ, VL + FMA) loops. */
+/** res = W x for a tile (affine, 4 bits, group_size 32, 64 or 128) from xb. */
+void gemv_t_avx512bf16(const GemvTile& t);
+
+/** K rounded up to the BF16 kernel's 128-code chunks. */
+int64_t bf16_padded_k(int64_t K);
+
+/** One activation row x[K] as `parts` bfloat16 parts (1 for bfloat16 values, 2 for float16,
+ *  3 for float32) that sum to x exactly, each [kpad] long, zero-padded and permuted within
+ *  128-element chunks as the BF16 kernel reads them: out[p * kpad + c + 32 j + w] is part p
+ *  of x[c + 4 w + j]. */
+void prepare_x_bf16(const float* x, int64_t K, int parts, int64_t kpad, uint16_t* out);
+
+/** Whether the CPU can run the AVX2 + FMA, the AVX-512 (F, BW, DQ, VL + FMA) or the AVX-512
+ *  BF16 (those + BF16) loops. */
 bool cpu_has_avx2();
 bool cpu_has_avx512();
+bool cpu_has_avx512bf16();
 
 }  // namespace mlxcpp::cpu::quant

@@ -75,7 +75,17 @@ MLXCPP_AVX512 void rows_kernel(const GemvTile& t, int64_t r0, int m0) {
       tot[r][m] = _mm512_setzero_ps();
     }
   }
+  // Rows this far ahead are fetched into the cache while these rows are computed; the
+  // hardware prefetchers lose track of NR interleaved short streams.
+  const int64_t ahead = t.rows - r0 - NR + t.rows_after >= t.prefetch_rows ? t.prefetch_rows : 0;
   for (int g = 0; g < G; ++g) {
+    if (ahead > 0) {
+      for (int r = 0; r < NR; ++r) {
+        _mm_prefetch(reinterpret_cast<const char*>(w[r] + int64_t(g) * bpg * kBlockBytes +
+                                                   ahead * t.row_bytes),
+                     _MM_HINT_T0);
+      }
+    }
     __m512 alo[NR][MT], ahi[NR][MT];
 #pragma GCC unroll 4
     for (int r = 0; r < NR; ++r) {

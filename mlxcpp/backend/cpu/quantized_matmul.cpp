@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ namespace {
 
 std::atomic<int> g_override{-1};
 
+constexpr Kernel kAllKernels[] = {Kernel::scalar, Kernel::generic, Kernel::avx2, Kernel::avx512,
+                                  Kernel::avx512bf16};
+
 struct EnvChoice {
   std::optional<Kernel> kernel;  // nullopt: auto
   std::string error;
@@ -45,15 +49,15 @@ const EnvChoice& env_choice() {
     if (v.empty() || v == "auto") {
       return c;
     }
-    for (Kernel k : {Kernel::scalar, Kernel::generic, Kernel::avx2, Kernel::avx512}) {
+    for (Kernel k : kAllKernels) {
       if (v == kernel_name(k)) {
         c.kernel = k;
         return c;
       }
     }
     c.error =
-        "[quantized_matmul] MLXCPP_QMM_KERNEL must be auto, scalar, generic, avx2 or "
-        "avx512; got '" +
+        "[quantized_matmul] MLXCPP_QMM_KERNEL must be auto, scalar, generic, avx2, avx512 or "
+        "avx512bf16; got '" +
         v + "'.";
     return c;
   }();
@@ -66,6 +70,8 @@ bool available(Kernel k) {
       return cpu_has_avx2();
     case Kernel::avx512:
       return cpu_has_avx512();
+    case Kernel::avx512bf16:
+      return cpu_has_avx512bf16();
     default:
       return true;
   }
@@ -89,14 +95,16 @@ const char* kernel_name(Kernel k) {
     case Kernel::avx2:
       return "avx2";
     case Kernel::avx512:
+      return "avx512";
+    case Kernel::avx512bf16:
       break;
   }
-  return "avx512";
+  return "avx512bf16";
 }
 
 std::vector<Kernel> available_kernels() {
   std::vector<Kernel> out;
-  for (Kernel k : {Kernel::scalar, Kernel::generic, Kernel::avx2, Kernel::avx512}) {
+  for (Kernel k : kAllKernels) {
     if (available(k)) {
       out.push_back(k);
     }
@@ -132,6 +140,7 @@ int x_layout_unit(Kernel k, int bits) {
   if (bits != 4) {
     return 0;
   }
+  // The BF16 kernel reads its own bfloat16 parts (prepare_x_bf16), made from natural order.
   return k == Kernel::avx512 ? 32 : k == Kernel::avx2 ? 16 : 0;
 }
 
@@ -267,35 +276,111 @@ void dequant_span(const Format& f, Kernel kernel, const uint8_t* w, const float*
   }
 }
 
+// n float16 values as float32, exactly (subnormals, infinities and NaN included), written
+// without branches so that the compiler vectorises it: the GEMV converts every scale and
+// bias it reads, as many values per call as a 4096-wide activation.
+void halves_to_float(const uint16_t* src, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    const uint32_t h = src[i];
+    const uint32_t em = h & 0x7fffu;
+    // Exponent and mantissa moved into float position: a float 2^-112 times the value, which
+    // one multiplication rescales (exact, subnormal halves included).
+    float f;
+    const uint32_t shifted = em << 13;
+    std::memcpy(&f, &shifted, sizeof(f));
+    f *= 0x1p112f;
+    uint32_t bits;
+    std::memcpy(&bits, &f, sizeof(bits));
+    bits = em >= 0x7c00u ? (shifted | 0x7f800000u) : bits;  // inf and NaN keep their payload
+    bits |= (h & 0x8000u) << 16;
+    std::memcpy(out + i, &bits, sizeof(bits));
+  }
+}
+
+// n bfloat16 values as float32 (vectorised as halves_to_float).
+void bfloats_to_float(const uint16_t* src, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    const uint32_t bits = uint32_t(src[i]) << 16;
+    std::memcpy(out + i, &bits, sizeof(bits));
+  }
+}
+
+// n values of a float32, float16 or bfloat16 array as float32.
+void floats_of(const void* src, Dtype dtype, int64_t n, float* out) {
+  if (dtype == float16) {
+    halves_to_float(static_cast<const uint16_t*>(src), n, out);
+  } else if (dtype == bfloat16) {
+    bfloats_to_float(static_cast<const uint16_t*>(src), n, out);
+  } else {
+    cpu::quant::to_float_values(src, dtype, n, out);
+  }
+}
+
 // Float scales and biases of `groups` groups starting at group gi.
 void load_groups(const Problem& p, const Product& pr, int64_t gi, int64_t groups, float* s,
                  float* b) {
-  cpu::quant::scales_to_float(p.f, byte_ptr(pr.scales, gi, p.scale_dtype), p.scale_dtype, groups,
-                              s);
+  if (p.f.affine()) {
+    floats_of(byte_ptr(pr.scales, gi, p.scale_dtype), p.scale_dtype, groups, s);
+  } else {
+    cpu::quant::scales_to_float(p.f, byte_ptr(pr.scales, gi, p.scale_dtype), p.scale_dtype, groups,
+                                s);
+  }
   if (pr.biases) {
-    cpu::quant::scales_to_float(p.f, byte_ptr(pr.biases, gi, p.dtype), p.dtype, groups, b);
+    floats_of(byte_ptr(pr.biases, gi, p.dtype), p.dtype, groups, b);
   }
 }
 
 // ------------------------------------------------------------------- GEMV
 
-// x of every product as float32 in the GEMV kernel's layout, and its group sums.
+// Which loop serves a GEMV.
+enum class GemvPath { generic, avx2, avx512, bf16 };
+
+GemvPath gemv_path(const Problem& p, Kernel kernel) {
+  if (!p.transpose || !cpu::quant::isa_supports(p.f)) {
+    return GemvPath::generic;
+  }
+  switch (kernel) {
+    case Kernel::avx512bf16:
+      // 8-bit codes do not fit the 4-bit lookup; their float loop is not ALU-bound.
+      return p.f.bits == 4 ? GemvPath::bf16 : GemvPath::avx512;
+    case Kernel::avx512:
+      return GemvPath::avx512;
+    case Kernel::avx2:
+      return GemvPath::avx2;
+    default:
+      return GemvPath::generic;
+  }
+}
+
+// x of every product as float32 in the GEMV kernel's layout (or, for the BF16 kernel, as
+// bfloat16 parts), and its group sums.
 struct PreparedX {
-  std::vector<float> x;     // [P][M][K]
-  std::vector<float> xsum;  // [P][M][G]
+  std::vector<float> x;      // [P][M][K]
+  std::vector<float> xsum;   // [P][M][G]
+  std::vector<uint16_t> xb;  // [P][M][parts][kpad] (BF16 kernel)
+  int parts = 0;
+  int64_t kpad = 0;
 };
 
-PreparedX prepare_x(const Problem& p, const std::vector<Product>& prods, int unit) {
+PreparedX prepare_x(const Problem& p, const std::vector<Product>& prods, GemvPath path,
+                    Kernel kernel) {
   PreparedX px;
+  const int unit = path == GemvPath::generic ? 0 : cpu::quant::x_layout_unit(kernel, p.f.bits);
   const int64_t mk = p.M * p.K;
   const int64_t G = p.G();
+  if (path == GemvPath::bf16) {
+    // The fewest bfloat16 parts that hold the dtype's values exactly.
+    px.parts = p.dtype == bfloat16 ? 1 : p.dtype == float16 ? 2 : 3;
+    px.kpad = cpu::quant::bf16_padded_k(p.K);
+    px.xb.resize(prods.size() * p.M * px.parts * px.kpad);
+  }
   px.x.resize(prods.size() * mk);
   px.xsum.resize(prods.size() * p.M * G);
   std::vector<float> tmp(unit > 0 ? mk : 0);
   for (size_t i = 0; i < prods.size(); ++i) {
     float* x = px.x.data() + i * mk;
     float* natural = unit > 0 ? tmp.data() : x;
-    cpu::quant::to_float_values(prods[i].x, p.dtype, mk, natural);
+    floats_of(prods[i].x, p.dtype, mk, natural);
     for (int64_t r = 0; r < p.M * G; ++r) {
       float s = 0.0f;
       for (int j = 0; j < p.f.group_size; ++j) {
@@ -308,6 +393,10 @@ PreparedX prepare_x(const Problem& p, const std::vector<Product>& prods, int uni
         x[b + j] = natural[b + 2 * j];
         x[b + unit / 2 + j] = natural[b + 2 * j + 1];
       }
+    }
+    for (int64_t m = 0; m < p.M && px.parts > 0; ++m) {
+      cpu::quant::prepare_x_bf16(natural + m * p.K, p.K, px.parts, px.kpad,
+                                 px.xb.data() + (int64_t(i) * p.M + m) * px.parts * px.kpad);
     }
   }
   return px;
@@ -349,43 +438,91 @@ void gemv_t_generic(const GemvTile& t, const Format& f) {
   }
 }
 
+// One product's prepared activation for the GEMV loops.
+struct GemvX {
+  const float* x;
+  const float* xsum;
+  const uint16_t* xb;
+  int parts;
+  int64_t kpad;
+};
+
+// How many rows ahead the ISA loops prefetch W (a multiple of their 4-row blocks): ~16 KiB.
+// Without it the GEMV ran at a third of the DRAM bandwidth (the hardware prefetchers do not
+// follow 4 interleaved 2 KiB row streams); farther ahead, or into L2 only, measured slower.
+int64_t prefetch_rows(const Problem& p) {
+  const int64_t want =
+      std::max<int64_t>(1, (int64_t(16) << 10) / std::max<int64_t>(p.row_bytes, 1));
+  return std::min<int64_t>(16, (want + 3) / 4 * 4);
+}
+
+// Asks for the scales and biases of the next rows while these are computed: the loops
+// prefetch W, and these would otherwise be demand misses from DRAM at every tile.
+void prefetch_groups(const Problem& p, const Product& pr, int64_t gi, int64_t groups) {
+  const int64_t sz = size_of(p.scale_dtype);
+  for (int64_t b = 0; b < groups * sz; b += 64) {
+    __builtin_prefetch(byte_ptr(pr.scales, gi, p.scale_dtype) + b);
+    if (pr.biases) {
+      __builtin_prefetch(byte_ptr(pr.biases, gi, p.dtype) + b);
+    }
+  }
+}
+
 // Rows [n0, n1) of one product, transposed layout, in tiles of up to 64 rows.
-void gemv_t_rows(const Problem& p, const Product& pr, const float* x, const float* xsum, int64_t n0,
-                 int64_t n1, Kernel kernel) {
+void gemv_t_rows(const Problem& p, const Product& pr, const GemvX& gx, int64_t n0, int64_t n1,
+                 GemvPath path) {
   constexpr int64_t kTile = 64;
   const int64_t G = p.G();
-  std::vector<float> sf(kTile * G), bf(pr.biases ? kTile * G : 0), res(kTile * p.M);
+  // Per-thread scratch, kept across calls: a unit of work is only ~32 KiB of W.
+  thread_local std::vector<float> sf, bf, res;
+  const size_t tile = size_t(std::min(kTile, n1 - n0));
+  sf.resize(std::max(sf.size(), tile * G));
+  bf.resize(std::max(bf.size(), tile * G));
+  res.resize(std::max(res.size(), tile * p.M));
   for (int64_t s0 = n0; s0 < n1; s0 += kTile) {
     const int64_t rows = std::min(kTile, n1 - s0);
     load_groups(p, pr, s0 * G, rows * G, sf.data(), bf.data());
-    GemvTile t{pr.w + s0 * p.row_bytes,
-               p.row_bytes,
-               rows,
-               x,
-               pr.biases ? xsum : nullptr,
-               sf.data(),
-               pr.biases ? bf.data() : nullptr,
-               res.data(),
-               int(p.M),
-               int(p.K),
-               int(G),
-               p.f.group_size,
-               p.f.bits};
-    const bool isa = cpu::quant::isa_supports(p.f);
-    if (isa && kernel == Kernel::avx512) {
-      cpu::quant::gemv_t_avx512(t);
-    } else if (isa && kernel == Kernel::avx2) {
-      cpu::quant::gemv_t_avx2(t);
-    } else {
-      gemv_t_generic(t, p.f);
+    prefetch_groups(p, pr, (s0 + rows) * G, std::min(rows, p.N - s0 - rows) * G);
+    GemvTile t;
+    t.w = pr.w + s0 * p.row_bytes;
+    t.row_bytes = p.row_bytes;
+    t.rows = rows;
+    t.x = gx.x;
+    t.xsum = pr.biases ? gx.xsum : nullptr;
+    t.sf = sf.data();
+    t.bf = pr.biases ? bf.data() : nullptr;
+    t.res = res.data();
+    t.M = int(p.M);
+    t.K = int(p.K);
+    t.G = int(G);
+    t.group_size = p.f.group_size;
+    t.bits = p.f.bits;
+    t.xb = gx.xb;
+    t.parts = gx.parts;
+    t.kpad = gx.kpad;
+    t.rows_after = p.N - (s0 + rows);
+    t.prefetch_rows = prefetch_rows(p);
+    switch (path) {
+      case GemvPath::bf16:
+        cpu::quant::gemv_t_avx512bf16(t);
+        break;
+      case GemvPath::avx512:
+        cpu::quant::gemv_t_avx512(t);
+        break;
+      case GemvPath::avx2:
+        cpu::quant::gemv_t_avx2(t);
+        break;
+      case GemvPath::generic:
+        gemv_t_generic(t, p.f);
+        break;
     }
+    float col[kTile];
     for (int64_t m = 0; m < p.M; ++m) {
-      char* o = static_cast<char*>(pr.out) + (m * p.N + s0) * size_of(p.dtype);
-      std::vector<float> col(rows);
       for (int64_t r = 0; r < rows; ++r) {
         col[r] = res[r * p.M + m];
       }
-      store_floats(col.data(), p.dtype, o, rows, 1);
+      store_floats(col, p.dtype, static_cast<char*>(pr.out) + (m * p.N + s0) * size_of(p.dtype),
+                   rows, 1);
     }
   }
 }
@@ -415,31 +552,76 @@ void gemv_n_cols(const Problem& p, const Product& pr, const float* x, int64_t c0
   }
 }
 
-void run_gemv(const Problem& p, const std::vector<Product>& prods, Kernel kernel) {
-  const bool isa = p.transpose && cpu::quant::isa_supports(p.f) &&
-                   (kernel == Kernel::avx512 || kernel == Kernel::avx2);
-  const PreparedX px = prepare_x(p, prods, isa ? cpu::quant::x_layout_unit(kernel, p.f.bits) : 0);
-  // Units of work: 4 rows (transposed) or 256 columns; chunks of at least ~64 KiB of W.
-  const int64_t unit = p.transpose ? 4 : 256;
-  const int64_t per = (p.N + unit - 1) / unit;
-  const int64_t unit_bytes = p.transpose ? unit * p.row_bytes : p.K * unit * p.f.bits / 8;
-  const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(unit_bytes, 1));
-  cpu::parallel_for(int64_t(prods.size()) * per, grain, [&](int64_t b, int64_t e) {
-    while (b < e) {
-      const int64_t i = b / per;
-      const int64_t u1 = std::min(e - i * per, per);  // this product's units in the chunk
-      const int64_t lo = (b - i * per) * unit;
-      const int64_t hi = std::min(p.N, u1 * unit);
-      const float* x = px.x.data() + i * p.M * p.K;
-      const float* xs = px.xsum.data() + i * p.M * p.G();
-      if (p.transpose) {
-        gemv_t_rows(p, prods[i], x, xs, lo, hi, kernel);
-      } else {
-        for (int64_t c = lo; c < hi; c += unit) {
-          gemv_n_cols(p, prods[i], x, c, std::min(hi, c + unit), kernel);
+// Runs fn(u) for every u in [0, units) on up to `threads` pool threads. Each thread walks
+// its own contiguous share from the front, so its reads stay sequential (the prefetches of
+// one unit warm the next); a thread that finishes early (or the caller, when a worker wakes
+// late) takes units from the back of the other shares.
+void run_units(int64_t units, int64_t threads, const std::function<void(int64_t)>& fn) {
+  threads = std::max<int64_t>(1, std::min<int64_t>({threads, units, cpu::num_threads()}));
+  if (units > int64_t(UINT32_MAX)) {
+    // More units than the packed counters hold: plain chunks (never seen in practice).
+    return cpu::parallel_for(units, 1, [&](int64_t b, int64_t e) {
+      for (int64_t u = b; u < e; ++u) {
+        fn(u);
+      }
+    });
+  }
+  // Per share: the next unit from the front (low 32 bits) and the end (high 32 bits).
+  std::vector<std::atomic<uint64_t>> shares(threads);
+  for (int64_t s = 0; s < threads; ++s) {
+    const uint64_t lo = uint64_t(units * s / threads), hi = uint64_t(units * (s + 1) / threads);
+    shares[s].store(lo | hi << 32, std::memory_order_relaxed);
+  }
+  auto take = [&](int64_t s, bool front) -> int64_t {
+    uint64_t v = shares[s].load(std::memory_order_relaxed);
+    while (true) {
+      const uint64_t lo = v & 0xffffffffu, hi = v >> 32;
+      if (lo >= hi) {
+        return -1;
+      }
+      const uint64_t next = front ? (lo + 1) | hi << 32 : lo | (hi - 1) << 32;
+      if (shares[s].compare_exchange_weak(v, next, std::memory_order_relaxed)) {
+        return int64_t(front ? lo : hi - 1);
+      }
+    }
+  };
+  cpu::parallel_for(threads, 1, [&](int64_t b, int64_t e) {
+    for (int64_t s = b; s < e; ++s) {
+      for (int64_t u = take(s, true); u >= 0; u = take(s, true)) {
+        fn(u);
+      }
+      for (int64_t o = 1; o < threads; ++o) {
+        const int64_t victim = (s + o) % threads;
+        for (int64_t u = take(victim, false); u >= 0; u = take(victim, false)) {
+          fn(u);
         }
       }
-      b = i * per + u1;
+    }
+  });
+}
+
+void run_gemv(const Problem& p, const std::vector<Product>& prods, Kernel kernel) {
+  const GemvPath path = gemv_path(p, kernel);
+  const PreparedX px = prepare_x(p, prods, path, kernel);
+  // Units of work: rows (transposed) or 256 columns, ~64 KiB of W each; a thread per
+  // ~64 KiB of W at most, so small products do not pay for waking the pool.
+  const int64_t wbytes = std::max<int64_t>(1, p.transpose ? p.row_bytes : p.K * p.f.bits / 8);
+  const int64_t unit =
+      p.transpose ? std::max<int64_t>(4, (int64_t(64) << 10) / wbytes / 4 * 4) : 256;
+  const int64_t per = (p.N + unit - 1) / unit;
+  const int64_t total = int64_t(prods.size()) * per;
+  const int64_t threads = std::max<int64_t>(1, total * unit * wbytes / (int64_t(64) << 10));
+  run_units(total, threads, [&](int64_t u) {
+    const int64_t i = u / per;
+    const int64_t lo = (u % per) * unit;
+    const int64_t hi = std::min(p.N, lo + unit);
+    const GemvX gx{px.x.data() + i * p.M * p.K, px.xsum.data() + i * p.M * p.G(),
+                   px.xb.empty() ? nullptr : px.xb.data() + i * p.M * px.parts * px.kpad, px.parts,
+                   px.kpad};
+    if (p.transpose) {
+      gemv_t_rows(p, prods[i], gx, lo, hi, path);
+    } else {
+      gemv_n_cols(p, prods[i], gx.x, lo, hi, kernel);
     }
   });
 }
