@@ -13,11 +13,6 @@ namespace {
 
 constexpr const char* kNpySuffix = ".npy";
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 }  // namespace
 
 std::unordered_map<std::string, array> load_npz(std::shared_ptr<io::Reader> in, StreamOrDevice s) {
@@ -28,10 +23,10 @@ std::unordered_map<std::string, array> load_npz(std::shared_ptr<io::Reader> in, 
   const std::string file = in->label();
   std::unordered_map<std::string, array> out;
   for (const io::zip::Entry& e : io::zip::read_directory(*in)) {
-    if (ends_with(e.name, "/")) {
+    if (e.name.ends_with("/")) {
       continue;  // a folder entry holds no data
     }
-    if (!ends_with(e.name, kNpySuffix)) {
+    if (!e.name.ends_with(kNpySuffix)) {
       throw FormatError(file, e.local_header_offset,
                         "[load_npz] member '" + e.name + "' is not a .npy array");
     }
@@ -73,7 +68,7 @@ void save_npz(std::shared_ptr<io::Writer> out, std::unordered_map<std::string, a
 }
 
 void save_npz(std::string file, std::unordered_map<std::string, array> arrays, bool compressed) {
-  if (!ends_with(file, ".npz")) {
+  if (!file.ends_with(".npz")) {
     file += ".npz";
   }
   // Evaluate first so that an error in the graph leaves no partial file.

@@ -21,11 +21,38 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-array row_of(const std::vector<int>& ids) {
+}  // namespace
+
+array token_batch(const std::vector<int>& ids) {
   return array(ids.begin(), {1, int(ids.size())}, int32);
 }
 
-}  // namespace
+array logits_at(const array& logits, int i) {
+  return reshape(slice(logits, {0, i, 0}, {1, i + 1, logits.shape(2)}), {1, logits.shape(2)});
+}
+
+array next_token_logprobs(const array& logits_row, const std::vector<int>& tokens,
+                          const LogitsOptions& options) {
+  const array logits = process_logits(astype(logits_row, float32), tokens, options);
+  return subtract(logits, logsumexp(logits, -1, true));
+}
+
+GeneratedToken sample_token(Sampler& sampler, const array& logprobs, int top_k) {
+  GeneratedToken g;
+  g.token = sampler.sample(logprobs);
+  const array flat = reshape(logprobs, {-1});
+  g.logprob = take(flat, g.token).item<float>();
+  if (top_k > 0) {
+    const int k = std::min(top_k, flat.shape(0));
+    array order = slice(argsort(negative(flat)), {0}, {k});
+    array values = take(flat, order);
+    eval(order, values);
+    for (int i = 0; i < k; ++i) {
+      g.top_logprobs.push_back({int(order.data<uint32_t>()[i]), values.data<float>()[i]});
+    }
+  }
+  return g;
+}
 
 TokenGenerator::TokenGenerator(Model& model, Cache& cache, std::vector<int> prompt,
                                const GenerationOptions& options)
@@ -73,33 +100,19 @@ void TokenGenerator::maybe_quantize() {
 }
 
 array TokenGenerator::step(const std::vector<int>& tokens) {
-  array logits = model_(row_of(tokens), &cache_);
+  array logits = model_(token_batch(tokens), &cache_);
   maybe_quantize();
-  const int t = logits.shape(1);
-  logits = reshape(slice(logits, {0, t - 1, 0}, {1, t, logits.shape(2)}), {1, logits.shape(2)});
+  logits = logits_at(logits, logits.shape(1) - 1);
   if (!validated_) {
     validate(options_.logits, logits.shape(-1));
     validated_ = true;
   }
-  logits = process_logits(astype(logits, float32), tokens_, options_.logits);
-  return subtract(logits, logsumexp(logits, -1, true));
+  return next_token_logprobs(logits, tokens_, options_.logits);
 }
 
 GeneratedToken TokenGenerator::pick(const array& lp) {
-  GeneratedToken g;
-  g.token = sampler_.sample(lp);
+  GeneratedToken g = sample_token(sampler_, lp, options_.top_logprobs);
   tokens_.push_back(g.token);
-  const array flat = reshape(lp, {-1});
-  g.logprob = take(flat, g.token).item<float>();
-  if (options_.top_logprobs > 0) {
-    const int k = std::min(options_.top_logprobs, flat.shape(0));
-    array order = slice(argsort(negative(flat)), {0}, {k});
-    array values = take(flat, order);
-    eval(order, values);
-    for (int i = 0; i < k; ++i) {
-      g.top_logprobs.push_back({int(order.data<uint32_t>()[i]), values.data<float>()[i]});
-    }
-  }
   return g;
 }
 
@@ -115,7 +128,7 @@ GeneratedToken TokenGenerator::next() {
   size_t done = 0;
   while (pending_.size() - done > 1) {
     const size_t n = std::min<size_t>(options_.prefill_step_size, pending_.size() - 1 - done);
-    model_(row_of({pending_.begin() + done, pending_.begin() + done + n}), &cache_);
+    model_(token_batch({pending_.begin() + done, pending_.begin() + done + n}), &cache_);
     maybe_quantize();
     eval_cache(cache_);
     done += n;

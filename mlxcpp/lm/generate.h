@@ -39,6 +39,21 @@ struct GeneratedToken {
   std::vector<TokenLogprob> top_logprobs;  // most likely first
 };
 
+/** Token ids as a [1, T] int32 batch. */
+array token_batch(const std::vector<int>& ids);
+
+/** Row i of logits [1, T, vocab], as [1, vocab]. */
+array logits_at(const array& logits, int i);
+
+/** Log-probabilities [1, vocab] of a logits row after the processors, given the tokens so
+ *  far (prompt and generated). */
+array next_token_logprobs(const array& logits_row, const std::vector<int>& tokens,
+                          const LogitsOptions& options);
+
+/** A token sampled from evaluated log-probabilities [1, vocab], with its log-probability and
+ *  the top_k most likely alternatives. */
+GeneratedToken sample_token(Sampler& sampler, const array& logprobs, int top_k);
+
 /** Token-level generation (mlx-lm's generate_step): the first next() prefills the prompt
  *  (all but its last token in chunks of prefill_step_size), each call yields one token. */
 class TokenGenerator {

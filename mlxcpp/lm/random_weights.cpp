@@ -9,23 +9,19 @@ namespace mlxcpp::lm {
 
 namespace {
 
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 array random_parameter(const nn::Module::ParameterSpec& spec, Dtype dtype, const array& key) {
   const std::string& name = spec.name;
   const Shape& shape = spec.shape;
   if (spec.dtype == uint32) {
     return random::bits(shape, 4, key);
   }
-  if (ends_with(name, "norm.weight") || ends_with(name, "layernorm.weight")) {
+  if (name.ends_with("norm.weight") || name.ends_with("layernorm.weight")) {
     return ones(shape, dtype);
   }
-  if (ends_with(name, ".scales")) {
+  if (name.ends_with(".scales")) {
     return full(shape, 0.002f, dtype);
   }
-  if (ends_with(name, ".biases")) {
+  if (name.ends_with(".biases")) {
     return full(shape, -0.015f, dtype);
   }
   return astype(multiply(random::normal(shape, float32, key), array(0.02f)), dtype);

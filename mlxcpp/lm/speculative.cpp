@@ -11,15 +11,6 @@ namespace mlxcpp::lm {
 
 namespace {
 
-array row_of(const std::vector<int>& ids) {
-  return array(ids.begin(), {1, int(ids.size())}, int32);
-}
-
-// Logits [1, vocab] at position i of a [1, T, vocab] forward.
-array logits_at(const array& logits, int i) {
-  return reshape(slice(logits, {0, i, 0}, {1, i + 1, logits.shape(2)}), {1, logits.shape(2)});
-}
-
 void rewind(Cache& cache, int n, const char* which) {
   for (auto& c : cache) {
     if (c->trim(n) != n) {
@@ -64,8 +55,8 @@ void SpeculativeGenerator::prefill() {
   for (size_t done = 0; done < head.size();) {
     const size_t n = std::min<size_t>(options_.prefill_step_size, head.size() - done);
     const std::vector<int> chunk(head.begin() + long(done), head.begin() + long(done + n));
-    model_(row_of(chunk), &cache_);
-    draft_(row_of(chunk), &draft_cache_);
+    model_(token_batch(chunk), &cache_);
+    draft_(token_batch(chunk), &draft_cache_);
     eval_cache(cache_);
     eval_cache(draft_cache_);
     done += n;
@@ -82,10 +73,9 @@ std::vector<int> SpeculativeGenerator::draft_tokens(int n) {
   std::vector<int> input = draft_input_;
   std::vector<int> context = tokens_;
   for (int i = 0; i < n; ++i) {
-    array logits = draft_(row_of(input), &draft_cache_);
-    logits = logits_at(logits, logits.shape(1) - 1);
-    logits = process_logits(astype(logits, float32), context, options_.logits);
-    const int d = draft_sampler_.sample(subtract(logits, logsumexp(logits, -1, true)));
+    const array logits = draft_(token_batch(input), &draft_cache_);
+    const int d = draft_sampler_.sample(
+        next_token_logprobs(logits_at(logits, logits.shape(1) - 1), context, options_.logits));
     out.push_back(d);
     context.push_back(d);
     input = {d};
@@ -93,23 +83,10 @@ std::vector<int> SpeculativeGenerator::draft_tokens(int n) {
   return out;
 }
 
-GeneratedToken SpeculativeGenerator::pick(const array& logits_row, int) {
-  array logits = process_logits(astype(logits_row, float32), tokens_, options_.logits);
-  array lp = subtract(logits, logsumexp(logits, -1, true));
+GeneratedToken SpeculativeGenerator::pick(const array& logits_row) {
+  array lp = next_token_logprobs(logits_row, tokens_, options_.logits);
   lp.eval();
-  GeneratedToken g;
-  g.token = sampler_.sample(lp);
-  const array flat = reshape(lp, {-1});
-  g.logprob = take(flat, g.token).item<float>();
-  if (options_.top_logprobs > 0) {
-    const int k = std::min(options_.top_logprobs, flat.shape(0));
-    array order = slice(argsort(negative(flat)), {0}, {k});
-    array values = take(flat, order);
-    eval(order, values);
-    for (int i = 0; i < k; ++i) {
-      g.top_logprobs.push_back({int(order.data<uint32_t>()[i]), values.data<float>()[i]});
-    }
-  }
+  GeneratedToken g = sample_token(sampler_, lp, options_.top_logprobs);
   tokens_.push_back(g.token);
   return g;
 }
@@ -119,12 +96,12 @@ void SpeculativeGenerator::round() {
   const std::vector<int> drafts = draft_tokens(n);
   std::vector<int> verify = model_input_;
   verify.insert(verify.end(), drafts.begin(), drafts.end());
-  array logits = model_(row_of(verify), &cache_);
+  array logits = model_(token_batch(verify), &cache_);
   logits.eval();
   const int first = int(model_input_.size()) - 1;  // the row predicting the first draft
   int a = 0;
   while (true) {
-    GeneratedToken t = pick(logits_at(logits, first + a), first + a);
+    GeneratedToken t = pick(logits_at(logits, first + a));
     const bool matches = a < n && t.token == drafts[a];
     ready_.push_back(std::move(t));
     if (!matches) {

@@ -24,7 +24,7 @@ class SpeculativeGenerator {
  private:
   void prefill();
   void round();
-  GeneratedToken pick(const array& logprobs_row, int position);
+  GeneratedToken pick(const array& logits_row);
   std::vector<int> draft_tokens(int n);
 
   Model& model_;

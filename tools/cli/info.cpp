@@ -20,8 +20,8 @@ size_t logical_parameters(const lm::LoadedModel& m, const nlohmann::ordered_json
   const int global_bits = q.is_object() && q.contains("bits") ? q["bits"].get<int>() : 0;
   size_t n = 0;
   for (const auto& [name, a] : m.model->parameters()) {
-    const bool scales = name.size() > 6 && name.compare(name.size() - 6, 6, "scales") == 0;
-    const bool biases = name.size() > 6 && name.compare(name.size() - 6, 6, "biases") == 0;
+    const bool scales = name.size() > 6 && name.ends_with("scales");
+    const bool biases = name.size() > 6 && name.ends_with("biases");
     if (a->dtype() == uint32 && global_bits > 0) {
       const std::string layer = name.substr(0, name.rfind('.'));
       int bits = global_bits;
