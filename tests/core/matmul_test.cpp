@@ -98,6 +98,53 @@ TEST(Matmul, TransposedStridedAndBroadcastOperands) {
   }
 }
 
+// Decoding shapes (a few rows times a half-precision weight) read the weight in place,
+// with the weight contiguous along k (x @ w.T, the model layout) or along n (x @ w).
+TEST(Matmul, HalfPrecisionFewRowsAgainstReference) {
+  for (Dtype t : {float16, bfloat16}) {
+    const double unit = t == float16 ? std::ldexp(1.0, -11) : std::ldexp(1.0, -8);
+    for (int m : {1, 2, 3, 5, 8, 9}) {
+      for (auto [k, n] : std::vector<std::pair<int, int>>{{1, 5}, {7, 3}, {128, 9}, {300, 67}}) {
+        auto a = make_array(random_values(m * k, -1, 1, m * 7 + k), {m, k}, t);
+        auto w = make_array(random_values(n * k, -1, 1, n * 5 + k), {n, k}, t);
+        auto wt = transpose(w);    // k x n, columns contiguous
+        auto wc = contiguous(wt);  // k x n, rows contiguous
+        auto ref = naive_matmul(values<double>(a), values<double>(wc), 1, m, k, n);
+        for (const array& b : {wt, wc}) {
+          auto c = values<double>(matmul(a, b));
+          ASSERT_EQ(c.size(), ref.size());
+          for (size_t e = 0; e < ref.size(); ++e) {
+            // float32 sums of exact products, then one rounding to t.
+            EXPECT_NEAR(c[e], ref[e], std::abs(ref[e]) * unit + 2e-6 * k)
+                << "t=" << t << " m=" << m << " k=" << k << " n=" << n << " e=" << e;
+          }
+        }
+      }
+    }
+    // A batch of activations against one (broadcast) weight, and addmm's alpha and beta.
+    auto x = make_array(random_values(3 * 2 * 40, -1, 1, 11), {3, 2, 40}, t);
+    auto w = make_array(random_values(6 * 40, -1, 1, 12), {6, 40}, t);
+    auto c = make_array(random_values(3 * 2 * 6, -1, 1, 13), {3, 2, 6}, t);
+    auto xv = values<double>(x), cv = values<double>(c);
+    auto ref = naive_matmul(
+        xv,
+        [&] {
+          std::vector<double> v;
+          auto one = values<double>(contiguous(transpose(w)));
+          for (int i = 0; i < 3; ++i) {
+            v.insert(v.end(), one.begin(), one.end());
+          }
+          return v;
+        }(),
+        3, 2, 40, 6);
+    auto got = values<double>(addmm(c, x, transpose(w), 1.5f, -0.5f));
+    for (size_t e = 0; e < ref.size(); ++e) {
+      const double want = 1.5 * ref[e] - 0.5 * cv[e];
+      EXPECT_NEAR(got[e], want, std::abs(want) * unit + 1e-4) << "t=" << t << " e=" << e;
+    }
+  }
+}
+
 TEST(Matmul, VectorOperandsFollowNumpy) {
   auto v = array({1.0f, 2.0f, 3.0f});
   auto m = reshape(astype(arange(6), float32), {3, 2});

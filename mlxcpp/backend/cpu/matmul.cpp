@@ -8,6 +8,7 @@
 #include "mlxcpp/backend/cpu/blas.h"
 #include "mlxcpp/backend/cpu/copy.h"
 #include "mlxcpp/backend/cpu/dispatch.h"
+#include "mlxcpp/backend/cpu/half_gemv.h"
 #include "mlxcpp/backend/cpu/strided.h"
 #include "mlxcpp/backend/cpu/threadpool.h"
 #include "mlxcpp/core/errors.h"
@@ -124,30 +125,49 @@ void gemm_batch(const array& a, const Batch& ab, const array& b, const Batch& bb
   }
 }
 
-// Half types: each product converts its operands to float32 and the result back.
+// Half types compute in float32. A product with few rows (decoding) reads B in
+// place (half_gemv); a larger one converts both operands to float32 for BLAS,
+// B keeping its orientation so the conversion reads memory in order.
 void gemm_batch_half(const array& a, const Batch& ab, const array& b, const Batch& bb, array& out,
                      int64_t m, int64_t n, int64_t k, float alpha, float beta) {
   const size_t count = ab.offsets.size();
+  const bool gemv =
+      m <= cpu::kHalfGemvMaxRows && cpu::half_gemv_layout_ok(bb.row_stride, bb.col_stride);
+  const auto lb = blas_layout(k, n, bb.row_stride, bb.col_stride);
+  const bool b_trans = lb.ok && lb.trans;  // B's columns are contiguous: copy it as B^T
   auto work = [&](int64_t s, int64_t e) {
-    std::vector<float> fa(m * k), fb(k * n), fc(m * n);
+    std::vector<float> fa(m * k), fb(gemv ? 0 : k * n), fc(m * n), fy(gemv ? m * n : 0);
     int64_t converted_b = -1;
     for (int64_t i = s; i < e; ++i) {
       const char* pa = a.data<char>() + ab.offsets[i] * a.itemsize();
       const char* pb = b.data<char>() + bb.offsets[i] * b.itemsize();
       cpu::copy_raw(pa, a.dtype(), {ab.row_stride, ab.col_stride}, {ShapeElem(m), ShapeElem(k)},
                     fa.data(), float32, {k, 1});
-      if (converted_b != bb.offsets[i]) {  // a weight shared across the batch converts once
-        cpu::copy_raw(pb, b.dtype(), {bb.row_stride, bb.col_stride}, {ShapeElem(k), ShapeElem(n)},
-                      fb.data(), float32, {n, 1});
-        converted_b = bb.offsets[i];
-      }
       char* pc = out.data<char>() + i * m * n * out.itemsize();
       if (beta != 0.0f) {
         cpu::copy_raw(pc, out.dtype(), {n, 1}, {ShapeElem(m), ShapeElem(n)}, fc.data(), float32,
                       {n, 1});
       }
-      cpu::gemm(false, false, m, n, k, alpha, fa.data(), std::max<int64_t>(k, 1), fb.data(),
-                std::max<int64_t>(n, 1), beta, fc.data(), std::max<int64_t>(n, 1));
+      if (gemv) {
+        cpu::half_gemv(b.dtype(), pb, bb.row_stride, bb.col_stride, fa.data(), m, n, k, fy.data());
+        for (int64_t t = 0; t < m * n; ++t) {
+          fc[t] = alpha * fy[t] + (beta != 0.0f ? beta * fc[t] : 0.0f);
+        }
+      } else {
+        if (converted_b != bb.offsets[i]) {  // a weight shared across the batch converts once
+          if (b_trans) {
+            cpu::copy_raw(pb, b.dtype(), {bb.col_stride, bb.row_stride},
+                          {ShapeElem(n), ShapeElem(k)}, fb.data(), float32, {k, 1});
+          } else {
+            cpu::copy_raw(pb, b.dtype(), {bb.row_stride, bb.col_stride},
+                          {ShapeElem(k), ShapeElem(n)}, fb.data(), float32, {n, 1});
+          }
+          converted_b = bb.offsets[i];
+        }
+        const int64_t ldb = b_trans ? std::max<int64_t>(k, 1) : std::max<int64_t>(n, 1);
+        cpu::gemm(false, b_trans, m, n, k, alpha, fa.data(), std::max<int64_t>(k, 1), fb.data(),
+                  ldb, beta, fc.data(), std::max<int64_t>(n, 1));
+      }
       cpu::copy_raw(fc.data(), float32, {n, 1}, {ShapeElem(m), ShapeElem(n)}, pc, out.dtype(),
                     {n, 1});
     }

@@ -1,0 +1,141 @@
+// Half-precision GEMV: the weight is converted to float32 in registers, a
+// chunk at a time, and multiplied by every activation row while it is there.
+// The loops are written in fixed-width lanes so the compiler vectorises them
+// for the build's instruction set (F16C converts float16 where present).
+#include "mlxcpp/backend/cpu/half_gemv.h"
+
+#include <algorithm>
+
+#include "mlxcpp/backend/cpu/half_convert.h"
+#include "mlxcpp/backend/cpu/threadpool.h"
+#include "mlxcpp/core/errors.h"
+
+namespace mlxcpp::cpu {
+
+namespace {
+
+constexpr int kLanes = 16;   // independent partial sums per output: one AVX-512 register
+constexpr int kChunk = 128;  // weight elements converted at a time per column
+
+// Columns j0 .. j0 + R - 1 of B when each is contiguous (B(p, j) at b[j * cs + p]):
+// y[i][j] = dot(x[i], column j), for M activation rows.
+template <typename T, int M, int R>
+void dot_columns(const T* b, int64_t cs, const float* x, int64_t k, int64_t n, int64_t j0,
+                 float* y) {
+  float acc[M][R][kLanes] = {};
+  float wf[R][kChunk];
+  int64_t p = 0;
+  for (; p + kChunk <= k; p += kChunk) {
+    for (int r = 0; r < R; ++r) {
+      to_float(b + (j0 + r) * cs + p, wf[r], kChunk);
+    }
+    for (int i = 0; i < M; ++i) {
+      const float* xi = x + i * k + p;
+      for (int r = 0; r < R; ++r) {
+        for (int l = 0; l < kChunk; l += kLanes) {
+          for (int q = 0; q < kLanes; ++q) {
+            acc[i][r][q] += xi[l + q] * wf[r][l + q];
+          }
+        }
+      }
+    }
+  }
+  for (int i = 0; i < M; ++i) {
+    for (int r = 0; r < R; ++r) {
+      float s = 0.0f;
+      for (int q = 0; q < kLanes; ++q) {
+        s += acc[i][r][q];
+      }
+      const T* col = b + (j0 + r) * cs;
+      for (int64_t t = p; t < k; ++t) {
+        s += x[i * k + t] * static_cast<float>(col[t]);
+      }
+      y[i * n + j0 + r] = s;
+    }
+  }
+}
+
+// Columns [j0, j1) with contiguous columns: blocks of R columns share each x load.
+template <typename T, int M>
+void dot_range(const T* b, int64_t cs, const float* x, int64_t k, int64_t n, int64_t j0, int64_t j1,
+               float* y) {
+  constexpr int R = M <= 1 ? 4 : M <= 2 ? 2 : 1;
+  int64_t j = j0;
+  for (; j + R <= j1; j += R) {
+    dot_columns<T, M, R>(b, cs, x, k, n, j, y);
+  }
+  for (; j < j1; ++j) {
+    dot_columns<T, M, 1>(b, cs, x, k, n, j, y);
+  }
+}
+
+// Columns [j0, j1) when each row of B is contiguous (B(p, j) at b[p * rs + j]): every
+// row p adds x[i][p] times a slice of it to the outputs.
+template <typename T, int M>
+void axpy_range(const T* b, int64_t rs, const float* x, int64_t k, int64_t n, int64_t j0,
+                int64_t j1, float* y) {
+  constexpr int64_t kWidth = 256;
+  float acc[M][kWidth];
+  float wf[kWidth];
+  for (int64_t jc = j0; jc < j1; jc += kWidth) {
+    const int64_t w = std::min(kWidth, j1 - jc);
+    for (int i = 0; i < M; ++i) {
+      std::fill(acc[i], acc[i] + w, 0.0f);
+    }
+    for (int64_t p = 0; p < k; ++p) {
+      to_float(b + p * rs + jc, wf, w);
+      for (int i = 0; i < M; ++i) {
+        const float xv = x[i * k + p];
+        for (int64_t t = 0; t < w; ++t) {
+          acc[i][t] += xv * wf[t];
+        }
+      }
+    }
+    for (int i = 0; i < M; ++i) {
+      std::copy(acc[i], acc[i] + w, y + i * n + jc);
+    }
+  }
+}
+
+template <typename T, int M>
+void gemv_rows(const T* b, int64_t rs, int64_t cs, const float* x, int64_t n, int64_t k, float* y) {
+  const bool columns = rs == 1;
+  // About 64 KiB of weight per task, so small matrices do not pay for waking the pool.
+  const int64_t grain = std::max<int64_t>(4, (int64_t{32} << 10) / std::max<int64_t>(k, 1));
+  parallel_for(n, grain, [&](int64_t j0, int64_t j1) {
+    if (columns) {
+      dot_range<T, M>(b, cs, x, k, n, j0, j1, y);
+    } else {
+      axpy_range<T, M>(b, rs, x, k, n, j0, j1, y);
+    }
+  });
+}
+
+template <typename T, int M = 1>
+void gemv_dispatch(const T* b, int64_t rs, int64_t cs, const float* x, int64_t m, int64_t n,
+                   int64_t k, float* y) {
+  if constexpr (M < kHalfGemvMaxRows) {
+    if (m != M) {
+      return gemv_dispatch<T, M + 1>(b, rs, cs, x, m, n, k, y);
+    }
+  }
+  gemv_rows<T, M>(b, rs, cs, x, n, k, y);
+}
+
+}  // namespace
+
+void half_gemv(Dtype b_dtype, const void* b, int64_t rs, int64_t cs, const float* x, int64_t m,
+               int64_t n, int64_t k, float* y) {
+  if (m < 1 || m > kHalfGemvMaxRows || !half_gemv_layout_ok(rs, cs)) {
+    throw std::logic_error("[half_gemv] Called for a product it does not serve.");
+  }
+  if (b_dtype == Dtype::Val::float16) {
+    gemv_dispatch(static_cast<const float16_t*>(b), rs, cs, x, m, n, k, y);
+  } else if (b_dtype == Dtype::Val::bfloat16) {
+    gemv_dispatch(static_cast<const bfloat16_t*>(b), rs, cs, x, m, n, k, y);
+  } else {
+    throw std::logic_error("[half_gemv] Expects a float16 or bfloat16 matrix.");
+  }
+}
+
+}  // namespace mlxcpp::cpu
