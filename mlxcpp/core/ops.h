@@ -683,6 +683,10 @@ array conv_transpose3d(const array& input, const array& weight,
 // (16 / 4) with e4m3 scales and an optional float32 global scale. quantize and dequantize match
 // MLX bit for bit. Weights and activations are float32, float16 or bfloat16.
 
+/** MLX's default {group_size, bits} of a quantization mode (std::invalid_argument for an
+ *  unknown mode). (Our addition, for callers that take them as optional.) */
+std::pair<int, int> quantization_defaults(const std::string& mode);
+
 /** Quantize w along its last axis: {w_q, scales, biases} (affine) or {w_q, scales}. */
 std::vector<array> quantize(const array& w, std::optional<int> group_size = std::nullopt,
                             std::optional<int> bits = std::nullopt,

@@ -49,6 +49,14 @@ QuantizationMode string_to_quantization_mode(const std::string& mode, const std:
                               "'; expected affine, mxfp4, mxfp8 or nvfp4.");
 }
 
+std::pair<int, int> quantization_defaults(const std::string& mode_name) {
+  const QuantizationMode mode = string_to_quantization_mode(mode_name, "quantize");
+  const int group_size = mode == QuantizationMode::Nvfp4    ? 16
+                         : mode == QuantizationMode::Affine ? 64
+                                                            : 32;
+  return {group_size, mode == QuantizationMode::Mxfp8 ? 8 : 4};
+}
+
 namespace {
 
 struct QuantParams {
@@ -61,10 +69,7 @@ struct QuantParams {
 QuantParams quant_params(const char* op, const std::string& mode_name,
                          std::optional<int> group_size, std::optional<int> bits) {
   const QuantizationMode mode = string_to_quantization_mode(mode_name, op);
-  const int default_gs = mode == QuantizationMode::Nvfp4    ? 16
-                         : mode == QuantizationMode::Affine ? 64
-                                                            : 32;
-  const int default_bits = mode == QuantizationMode::Mxfp8 ? 8 : 4;
+  const auto [default_gs, default_bits] = quantization_defaults(mode_name);
   QuantParams p{mode, group_size.value_or(default_gs), bits.value_or(default_bits)};
   if (mode == QuantizationMode::Affine) {
     if (p.group_size != 32 && p.group_size != 64 && p.group_size != 128) {

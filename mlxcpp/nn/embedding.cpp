@@ -16,6 +16,17 @@ array Embedding::as_linear(const array& x) const {
   return matmul(x, transpose(weight));
 }
 
+std::unique_ptr<Module> Embedding::to_quantized(const QuantSpec& spec) const {
+  const auto q = quantize(weight, spec.group_size, spec.bits, spec.mode);
+  auto out = std::make_unique<QuantizedEmbedding>(weight.shape(0), weight.shape(1), spec);
+  out->weight = q[0];
+  out->scales = q[1];
+  if (q.size() > 2) {
+    out->biases = q[2];
+  }
+  return out;
+}
+
 QuantizedEmbedding::QuantizedEmbedding(int num_embeddings, int dims, QuantSpec q)
     : spec(std::move(q)) {
   param("weight", weight, packed_shape(num_embeddings, dims, spec), uint32);

@@ -22,6 +22,8 @@ class Embedding : public EmbeddingLayer {
   Embedding(int num_embeddings, int dims);
   array operator()(const array& ids) const override;
   array as_linear(const array& x) const override;
+  /** A QuantizedEmbedding of this table (each row quantized along dims). */
+  std::unique_ptr<Module> to_quantized(const QuantSpec& spec) const override;
 
   array weight = unloaded();  // [vocab, dims]
 };

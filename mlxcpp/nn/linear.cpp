@@ -27,6 +27,21 @@ array Linear::operator()(const array& x) const {
   return matmul(x, transpose(weight));
 }
 
+std::unique_ptr<Module> Linear::to_quantized(const QuantSpec& spec) const {
+  const auto q = quantize(weight, spec.group_size, spec.bits, spec.mode);
+  auto out =
+      std::make_unique<QuantizedLinear>(weight.shape(1), weight.shape(0), bias.has_value(), spec);
+  out->weight = q[0];
+  out->scales = q[1];
+  if (q.size() > 2) {
+    out->biases = q[2];
+  }
+  if (bias) {
+    out->bias = *bias;
+  }
+  return out;
+}
+
 QuantizedLinear::QuantizedLinear(int in_features, int out_features, bool has_bias, QuantSpec q)
     : spec(std::move(q)) {
   param("weight", weight, packed_shape(out_features, in_features, spec), uint32);

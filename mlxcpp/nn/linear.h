@@ -31,6 +31,8 @@ class Linear : public LinearLayer {
  public:
   Linear(int in_features, int out_features, bool bias);
   array operator()(const array& x) const override;
+  /** A QuantizedLinear with this layer's weight quantized and its bias kept. */
+  std::unique_ptr<Module> to_quantized(const QuantSpec& spec) const override;
 
   array weight = unloaded();  // [out, in]
   std::optional<array> bias;  // [out]

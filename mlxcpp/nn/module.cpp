@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <stdexcept>
 
 #include "mlxcpp/core/errors.h"
 
@@ -36,15 +37,49 @@ void Module::param(const std::string& name, array& slot, Shape shape, std::optio
 }
 
 void Module::child(const std::string& name, Module& m) {
-  children_.emplace_back(name, &m);
+  add_child({name, &m, nullptr, nullptr});
+}
+
+void Module::add_child(Child c) {
+  children_.push_back(std::move(c));
 }
 
 void Module::collect(const std::string& prefix, std::vector<std::pair<std::string, Param*>>& out) {
   for (auto& p : params_) {
     out.emplace_back(prefix + p.name, &p);
   }
-  for (auto& [name, m] : children_) {
-    m->collect(prefix + name + ".", out);
+  for (auto& c : children_) {
+    c.module->collect(prefix + c.name + ".", out);
+  }
+}
+
+std::unique_ptr<Module> Module::to_quantized(const QuantSpec&) const {
+  return nullptr;
+}
+
+void Module::plan_replacements(const std::string& prefix, const ModuleReplacer& make,
+                               std::vector<Replacement>& out) {
+  for (auto& c : children_) {
+    const std::string path = prefix + c.name;
+    if (c.install) {
+      if (auto m = make(path, *c.module)) {
+        if (!c.fits(*m)) {
+          throw std::invalid_argument("[replace_modules] The module given for '" + path +
+                                      "' does not implement the layer it replaces.");
+        }
+        out.push_back({&c, std::move(m)});
+        continue;
+      }
+    }
+    c.module->plan_replacements(path + ".", make, out);
+  }
+}
+
+void Module::replace_modules(const ModuleReplacer& make) {
+  std::vector<Replacement> planned;
+  plan_replacements("", make, planned);
+  for (auto& r : planned) {
+    r.child->module = r.child->install(std::move(r.module));
   }
 }
 

@@ -3,6 +3,8 @@
 // so loading can check every name and shape and report all problems at once.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -12,6 +14,8 @@
 #include "mlxcpp/core/array.h"
 
 namespace mlxcpp::nn {
+
+struct QuantSpec;  // linear.h
 
 class Module {
  public:
@@ -41,12 +45,40 @@ class Module {
   /** Total number of elements over all parameters. */
   size_t num_parameters() const;
 
+  /** Whether the module has no child modules (a layer, in mlx.nn's leaf_modules sense). */
+  bool is_leaf() const { return children_.empty(); }
+
+  /** This layer with its weights quantized (mlx.nn's to_quantized; lazily, as MLX), or
+   *  nullptr for a layer without a quantized form. Throws std::invalid_argument for a spec
+   *  the weights do not allow. */
+  virtual std::unique_ptr<Module> to_quantized(const QuantSpec& spec) const;
+
+  /** What replace_modules asks for each child in a replaceable slot: a module to take its
+   *  place, or nullptr to keep it (and visit its own children). */
+  using ModuleReplacer =
+      std::function<std::unique_ptr<Module>(const std::string& path, const Module& m)>;
+  /** Offers every child held in a replaceable slot (registered from a unique_ptr), with its
+   *  dotted path, to `make`. All or nothing: when `make` throws, or returns a module that does
+   *  not implement the slot's interface (std::invalid_argument), nothing is replaced. */
+  void replace_modules(const ModuleReplacer& make);
+
  protected:
   /** Declares `slot` as parameter `name` with the shape a checkpoint must give (a negative
    *  dimension accepts any size) and, when given, its dtype. */
   void param(const std::string& name, array& slot, Shape shape, std::optional<Dtype> dtype = {});
   /** Declares a child module under `name`. */
   void child(const std::string& name, Module& m);
+  /** Declares the module `slot` owns as a child under `name`, replaceable by any module
+   *  implementing Layer (replace_modules). The slot must stay where it is (a member). */
+  template <class Layer>
+  void child(const std::string& name, std::unique_ptr<Layer>& slot) {
+    add_child({name, slot.get(),
+               [](const Module& m) { return dynamic_cast<const Layer*>(&m) != nullptr; },
+               [&slot](std::unique_ptr<Module> m) -> Module* {
+                 slot.reset(dynamic_cast<Layer*>(m.release()));
+                 return slot.get();
+               }});
+  }
 
  private:
   struct Param {
@@ -55,9 +87,24 @@ class Module {
     Shape shape;
     std::optional<Dtype> dtype;
   };
+  struct Child {
+    std::string name;
+    Module* module;
+    // Replaceable children only: whether a module implements the slot's interface, and
+    // moving one into the slot (returns where it now lives).
+    std::function<bool(const Module&)> fits;
+    std::function<Module*(std::unique_ptr<Module>)> install;
+  };
+  struct Replacement {
+    Child* child;
+    std::unique_ptr<Module> module;
+  };
+  void add_child(Child c);
   void collect(const std::string& prefix, std::vector<std::pair<std::string, Param*>>& out);
+  void plan_replacements(const std::string& prefix, const ModuleReplacer& make,
+                         std::vector<Replacement>& out);
   std::vector<Param> params_;
-  std::vector<std::pair<std::string, Module*>> children_;
+  std::vector<Child> children_;
 };
 
 /** A placeholder for a parameter until weights are loaded. */

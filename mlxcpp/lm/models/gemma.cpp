@@ -71,15 +71,15 @@ class GemmaModel::Attention : public nn::Module {
         nn::make_linear(b.hidden_size, b.num_kv_heads * b.head_dim, false, q.at(path + ".v_proj"));
     o_proj_ =
         nn::make_linear(b.num_heads * b.head_dim, b.hidden_size, false, q.at(path + ".o_proj"));
-    child("q_proj", *q_proj_);
-    child("k_proj", *k_proj_);
-    child("v_proj", *v_proj_);
-    child("o_proj", *o_proj_);
+    child("q_proj", q_proj_);
+    child("k_proj", k_proj_);
+    child("v_proj", v_proj_);
+    child("o_proj", o_proj_);
     if (b.qk_norm) {
       q_norm_ = std::make_unique<GemmaRMSNorm>(b.head_dim, b.norm_eps);
       k_norm_ = std::make_unique<GemmaRMSNorm>(b.head_dim, b.norm_eps);
-      child("q_norm", *q_norm_);
-      child("k_norm", *k_norm_);
+      child("q_norm", q_norm_);
+      child("k_norm", k_norm_);
     }
   }
 
@@ -143,9 +143,9 @@ class GemmaModel::Block : public nn::Module {
     down_proj_ =
         nn::make_linear(b.intermediate_size, b.hidden_size, false, q.at(path + ".mlp.down_proj"));
     child("self_attn", attn_);
-    mlp_.child("gate_proj", *gate_proj_);
-    mlp_.child("up_proj", *up_proj_);
-    mlp_.child("down_proj", *down_proj_);
+    mlp_.child("gate_proj", gate_proj_);
+    mlp_.child("up_proj", up_proj_);
+    mlp_.child("down_proj", down_proj_);
     child("mlp", mlp_);
     child("input_layernorm", input_layernorm_);
     child("post_attention_layernorm", post_attention_layernorm_);
@@ -174,18 +174,18 @@ class GemmaModel::Block : public nn::Module {
 GemmaModel::GemmaModel(const GemmaOptions& o, const QuantPlan& q) : options_(o) {
   const DecoderOptions& b = options_.base;
   body_.embed_tokens = nn::make_embedding(b.vocab_size, b.hidden_size, q.at("model.embed_tokens"));
-  body_.child("embed_tokens", *body_.embed_tokens);
+  body_.child("embed_tokens", body_.embed_tokens);
   for (int i = 0; i < b.num_layers; ++i) {
     const std::string name = "layers." + std::to_string(i);
     body_.layers.push_back(std::make_unique<Block>(options_, i, q, "model." + name));
     body_.child(name, *body_.layers.back());
   }
   body_.norm = std::make_unique<GemmaRMSNorm>(b.hidden_size, b.norm_eps);
-  body_.child("norm", *body_.norm);
+  body_.child("norm", body_.norm);
   child("model", body_);
   if (!b.tie_word_embeddings) {
     lm_head_ = nn::make_linear(b.hidden_size, b.vocab_size, false, q.at("lm_head"));
-    child("lm_head", *lm_head_);
+    child("lm_head", lm_head_);
   }
 }
 

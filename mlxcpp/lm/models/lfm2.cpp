@@ -120,10 +120,10 @@ class Lfm2Attention : public nn::Module {
     k_proj_ = nn::make_linear(h, o.num_kv_heads * hd, false, q.at(path + ".k_proj"));
     v_proj_ = nn::make_linear(h, o.num_kv_heads * hd, false, q.at(path + ".v_proj"));
     out_proj_ = nn::make_linear(o.num_heads * hd, h, false, q.at(path + ".out_proj"));
-    child("q_proj", *q_proj_);
-    child("k_proj", *k_proj_);
-    child("v_proj", *v_proj_);
-    child("out_proj", *out_proj_);
+    child("q_proj", q_proj_);
+    child("k_proj", k_proj_);
+    child("v_proj", v_proj_);
+    child("out_proj", out_proj_);
     child("q_layernorm", q_layernorm_);
     child("k_layernorm", k_layernorm_);
   }
@@ -182,8 +182,8 @@ class ShortConv : public nn::Module {
     in_proj_ = nn::make_linear(h, 3 * h, o.conv_bias, q.at(path + ".in_proj"));
     out_proj_ = nn::make_linear(h, h, o.conv_bias, q.at(path + ".out_proj"));
     child("conv", conv_);
-    child("in_proj", *in_proj_);
-    child("out_proj", *out_proj_);
+    child("in_proj", in_proj_);
+    child("out_proj", out_proj_);
   }
 
   array operator()(const array& x, LayerCache* cache) const {
@@ -228,9 +228,9 @@ class Lfm2MLP : public nn::Module {
     w1_ = nn::make_linear(o.hidden_size, o.ff_dim, false, q.at(path + ".w1"));
     w3_ = nn::make_linear(o.hidden_size, o.ff_dim, false, q.at(path + ".w3"));
     w2_ = nn::make_linear(o.ff_dim, o.hidden_size, false, q.at(path + ".w2"));
-    child("w1", *w1_);
-    child("w2", *w2_);
-    child("w3", *w3_);
+    child("w1", w1_);
+    child("w2", w2_);
+    child("w3", w3_);
   }
   array operator()(const array& x) const { return (*w2_)(nn::swiglu((*w1_)(x), (*w3_)(x))); }
 
@@ -246,10 +246,10 @@ class Lfm2Block : public nn::Module {
         feed_forward_(o, q, path + ".feed_forward") {
     if (attention) {
       self_attn_ = std::make_unique<Lfm2Attention>(o, q, path + ".self_attn");
-      child("self_attn", *self_attn_);
+      child("self_attn", self_attn_);
     } else {
       conv_ = std::make_unique<ShortConv>(o, q, path + ".conv");
-      child("conv", *conv_);
+      child("conv", conv_);
     }
     child("operator_norm", operator_norm_);
     child("ffn_norm", ffn_norm_);
@@ -274,7 +274,7 @@ class Lfm2Model : public Model {
   Lfm2Model(Lfm2Options o, const QuantPlan& q) : o_(std::move(o)) {
     body_.embed_tokens =
         nn::make_embedding(o_.vocab_size, o_.hidden_size, q.at("model.embed_tokens"));
-    body_.child("embed_tokens", *body_.embed_tokens);
+    body_.child("embed_tokens", body_.embed_tokens);
     for (int i = 0; i < o_.num_layers; ++i) {
       const std::string name = "layers." + std::to_string(i);
       body_.layers.push_back(
@@ -282,7 +282,7 @@ class Lfm2Model : public Model {
       body_.child(name, *body_.layers.back());
     }
     body_.embedding_norm = std::make_unique<nn::RMSNorm>(o_.hidden_size, o_.norm_eps);
-    body_.child("embedding_norm", *body_.embedding_norm);
+    body_.child("embedding_norm", body_.embedding_norm);
     child("model", body_);
   }
 

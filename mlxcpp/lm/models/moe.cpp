@@ -21,6 +21,21 @@ SwitchLinear::SwitchLinear(int in, int out, int experts, const std::optional<nn:
   }
 }
 
+std::unique_ptr<nn::Module> SwitchLinear::to_quantized(const nn::QuantSpec& spec) const {
+  if (quant_) {
+    return nullptr;
+  }
+  const auto q = quantize(weight_, spec.group_size, spec.bits, spec.mode);
+  auto out =
+      std::make_unique<SwitchLinear>(weight_.shape(2), weight_.shape(1), weight_.shape(0), spec);
+  out->weight_ = q[0];
+  out->scales_ = q[1];
+  if (q.size() > 2) {
+    out->biases_ = q[2];
+  }
+  return out;
+}
+
 array SwitchLinear::operator()(const array& x, const array& indices) const {
   if (quant_) {
     return gather_qmm(x, weight_, *scales_, biases_, std::nullopt, indices, true,
@@ -31,9 +46,12 @@ array SwitchLinear::operator()(const array& x, const array& indices) const {
 
 SwitchGLU::SwitchGLU(int hidden, int intermediate, int experts, const QuantPlan& q,
                      const std::string& path)
-    : gate_proj_(hidden, intermediate, experts, q.at(path + ".gate_proj")),
-      up_proj_(hidden, intermediate, experts, q.at(path + ".up_proj")),
-      down_proj_(intermediate, hidden, experts, q.at(path + ".down_proj")) {
+    : gate_proj_(
+          std::make_unique<SwitchLinear>(hidden, intermediate, experts, q.at(path + ".gate_proj"))),
+      up_proj_(
+          std::make_unique<SwitchLinear>(hidden, intermediate, experts, q.at(path + ".up_proj"))),
+      down_proj_(std::make_unique<SwitchLinear>(intermediate, hidden, experts,
+                                                q.at(path + ".down_proj"))) {
   child("gate_proj", gate_proj_);
   child("up_proj", up_proj_);
   child("down_proj", down_proj_);
@@ -41,8 +59,8 @@ SwitchGLU::SwitchGLU(int hidden, int intermediate, int experts, const QuantPlan&
 
 array SwitchGLU::operator()(const array& x, const array& indices) const {
   const array xe = expand_dims(x, {-2, -3});  // [B, T, 1, 1, hidden]
-  const array h = nn::swiglu(gate_proj_(xe, indices), up_proj_(xe, indices));
-  return squeeze(down_proj_(h, indices), -2);
+  const array h = nn::swiglu((*gate_proj_)(xe, indices), (*up_proj_)(xe, indices));
+  return squeeze((*down_proj_)(h, indices), -2);
 }
 
 SparseMoE::SparseMoE(int hidden, int intermediate, int experts, int top_k, Routing routing,
@@ -52,7 +70,7 @@ SparseMoE::SparseMoE(int hidden, int intermediate, int experts, int top_k, Routi
       normalize_topk_(normalize_topk),
       gate_(nn::make_linear(hidden, experts, false, q.at(path + ".gate"))),
       switch_mlp_(hidden, intermediate, experts, q, path + ".switch_mlp") {
-  child("gate", *gate_);
+  child("gate", gate_);
   child("switch_mlp", switch_mlp_);
 }
 

@@ -13,6 +13,8 @@ class SwitchLinear : public nn::Module {
   SwitchLinear(int in, int out, int experts, const std::optional<nn::QuantSpec>& quant);
   /** x [..., 1, in] with indices [..., k] -> [..., k, 1, out]. */
   array operator()(const array& x, const array& indices) const;
+  /** Every expert's weight quantized (nullptr when already quantized). */
+  std::unique_ptr<nn::Module> to_quantized(const nn::QuantSpec& spec) const override;
 
  private:
   std::optional<nn::QuantSpec> quant_;
@@ -27,7 +29,7 @@ class SwitchGLU : public nn::Module {
   array operator()(const array& x, const array& indices) const;
 
  private:
-  SwitchLinear gate_proj_, up_proj_, down_proj_;
+  std::unique_ptr<SwitchLinear> gate_proj_, up_proj_, down_proj_;
 };
 
 /** How router logits become k experts and their weights. */

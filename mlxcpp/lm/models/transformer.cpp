@@ -44,22 +44,22 @@ Attention::Attention(const DecoderOptions& o, nn::RoPE rope, const QuantPlan& q,
   if (o.fused_qkv) {
     qkv_proj_ = nn::make_linear(h, (heads_ + 2 * kv_heads_) * head_dim_, o.qkv_bias,
                                 q.at(path + ".qkv_proj"));
-    child("qkv_proj", *qkv_proj_);
+    child("qkv_proj", qkv_proj_);
   } else {
     q_proj_ = nn::make_linear(h, heads_ * head_dim_, o.qkv_bias, q.at(path + ".q_proj"));
     k_proj_ = nn::make_linear(h, kv_heads_ * head_dim_, o.qkv_bias, q.at(path + ".k_proj"));
     v_proj_ = nn::make_linear(h, kv_heads_ * head_dim_, o.qkv_bias, q.at(path + ".v_proj"));
-    child("q_proj", *q_proj_);
-    child("k_proj", *k_proj_);
-    child("v_proj", *v_proj_);
+    child("q_proj", q_proj_);
+    child("k_proj", k_proj_);
+    child("v_proj", v_proj_);
   }
   o_proj_ = nn::make_linear(heads_ * head_dim_, h, o.o_bias, q.at(path + ".o_proj"));
-  child("o_proj", *o_proj_);
+  child("o_proj", o_proj_);
   if (o.qk_norm) {
     q_norm_ = std::make_unique<nn::RMSNorm>(head_dim_, o.norm_eps);
     k_norm_ = std::make_unique<nn::RMSNorm>(head_dim_, o.norm_eps);
-    child("q_norm", *q_norm_);
-    child("k_norm", *k_norm_);
+    child("q_norm", q_norm_);
+    child("k_norm", k_norm_);
   }
 }
 
@@ -94,15 +94,15 @@ SwiGLUMLP::SwiGLUMLP(int hidden, int intermediate, bool bias, bool fused, const 
                      const std::string& path) {
   if (fused) {
     gate_up_proj_ = nn::make_linear(hidden, 2 * intermediate, bias, q.at(path + ".gate_up_proj"));
-    child("gate_up_proj", *gate_up_proj_);
+    child("gate_up_proj", gate_up_proj_);
   } else {
     gate_proj_ = nn::make_linear(hidden, intermediate, bias, q.at(path + ".gate_proj"));
     up_proj_ = nn::make_linear(hidden, intermediate, bias, q.at(path + ".up_proj"));
-    child("gate_proj", *gate_proj_);
-    child("up_proj", *up_proj_);
+    child("gate_proj", gate_proj_);
+    child("up_proj", up_proj_);
   }
   down_proj_ = nn::make_linear(intermediate, hidden, bias, q.at(path + ".down_proj"));
-  child("down_proj", *down_proj_);
+  child("down_proj", down_proj_);
 }
 
 array SwiGLUMLP::operator()(const array& x) const {
@@ -143,7 +143,7 @@ DecoderModel::DecoderModel(const DecoderOptions& o, const nn::RoPE& rope, const 
     };
   }
   body_.embed_tokens = nn::make_embedding(o.vocab_size, o.hidden_size, q.at("model.embed_tokens"));
-  body_.child("embed_tokens", *body_.embed_tokens);
+  body_.child("embed_tokens", body_.embed_tokens);
   for (int i = 0; i < o.num_layers; ++i) {
     const std::string name = "layers." + std::to_string(i);
     const std::string path = "model." + name;
@@ -151,11 +151,11 @@ DecoderModel::DecoderModel(const DecoderOptions& o, const nn::RoPE& rope, const 
     body_.child(name, *body_.layers.back());
   }
   body_.norm = std::make_unique<nn::RMSNorm>(o.hidden_size, o.norm_eps);
-  body_.child("norm", *body_.norm);
+  body_.child("norm", body_.norm);
   child("model", body_);
   if (!o.tie_word_embeddings) {
     lm_head_ = nn::make_linear(o.hidden_size, o.vocab_size, false, q.at("lm_head"));
-    child("lm_head", *lm_head_);
+    child("lm_head", lm_head_);
   }
 }
 

@@ -1,0 +1,30 @@
+#include "mlxcpp/nn/quantize.h"
+
+#include <stdexcept>
+
+#include "mlxcpp/core/ops.h"
+
+namespace mlxcpp::nn {
+
+void quantize(Module& model, std::optional<int> group_size, std::optional<int> bits,
+              const std::string& mode, const QuantizePredicate& predicate) {
+  const auto [default_group_size, default_bits] = quantization_defaults(mode);
+  const QuantSpec spec{group_size.value_or(default_group_size), bits.value_or(default_bits), mode};
+  model.replace_modules([&](const std::string& path, const Module& m) -> std::unique_ptr<Module> {
+    if (predicate && !predicate(path, m)) {
+      return nullptr;
+    }
+    std::unique_ptr<Module> q;
+    try {
+      q = m.to_quantized(spec);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("[nn::quantize] Cannot quantize '" + path + "': " + e.what());
+    }
+    if (!q && predicate && m.is_leaf()) {
+      throw std::invalid_argument("[nn::quantize] The layer '" + path + "' has no quantized form.");
+    }
+    return q;
+  });
+}
+
+}  // namespace mlxcpp::nn

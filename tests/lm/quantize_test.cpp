@@ -1,0 +1,157 @@
+// nn::quantize on the float fixture models: the quantized model has, name for name and
+// bit for bit, the weights mlx-lm's quantize_model wrote into the matching quantized
+// folder (made from the same float weights), and computes that folder's golden logits.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <map>
+
+#include "mlxcpp/lm/load.h"
+#include "mlxcpp/mlxcpp.h"
+#include "mlxcpp/nn/layers.h"
+#include "mlxcpp/nn/quantize.h"
+#include "test_helpers.h"
+
+namespace mlxcpp::test {
+namespace {
+
+struct Pair {
+  std::string float_folder;
+  std::string quant_folder;
+  int group_size;
+  int bits;
+};
+
+// The quantized folders whose README says they hold the float folder's weights quantized.
+const std::vector<Pair> kPairs = {
+    {"llama", "llama-4bit", 64, 4},     {"mistral", "mistral-4bit", 32, 4},
+    {"mixtral", "mixtral-4bit", 32, 4}, {"phi3", "phi3-4bit", 64, 4},
+    {"qwen3", "qwen3-4bit", 32, 4},     {"qwen3", "qwen3-8bit", 64, 8},
+};
+
+std::map<std::string, array> folder_weights(const std::string& folder) {
+  auto [weights, meta] = load_safetensors(fixture("lm/" + folder + "/model.safetensors"));
+  return {weights.begin(), weights.end()};
+}
+
+void expect_same_weights(const nn::Module& model, const std::string& quant_folder) {
+  const auto want = folder_weights(quant_folder);
+  std::map<std::string, array> got;
+  for (const auto& [name, a] : model.parameters()) {
+    got.emplace(name, *a);
+  }
+  std::vector<std::string> want_names, got_names;
+  for (const auto& kv : want) {
+    want_names.push_back(kv.first);
+  }
+  for (const auto& kv : got) {
+    got_names.push_back(kv.first);
+  }
+  ASSERT_EQ(got_names, want_names) << quant_folder;
+  for (const auto& [name, w] : want) {
+    const array& g = got.at(name);
+    ASSERT_EQ(g.dtype(), w.dtype()) << quant_folder << " " << name;
+    ASSERT_EQ(g.shape(), w.shape()) << quant_folder << " " << name;
+    EXPECT_TRUE(array_equal(g, w).item<bool>()) << quant_folder << " " << name;
+  }
+}
+
+double max_abs_diff(const array& a, const array& b) {
+  array d = max(abs(subtract(a, b)));
+  d.eval();
+  return d.item<float>();
+}
+
+array golden_logits(const lm::LoadedModel& m, const std::string& folder) {
+  std::ifstream in(fixture("lm/" + folder + "/golden/tokens.json"));
+  const auto ids = nlohmann::json::parse(in)["ids"].get<std::vector<int>>();
+  return squeeze((*m.model)(array(ids.begin(), {1, int(ids.size())}, int32), nullptr), 0);
+}
+
+double folder_atol(const std::string& folder) {
+  std::ifstream in(fixture("lm/index.json"));
+  const auto index = nlohmann::json::parse(in);
+  for (const auto& m : index["models"]) {
+    if (m["folder"] == folder) {
+      return m["logits_atol"].get<double>();
+    }
+  }
+  ADD_FAILURE() << "no index entry for " << folder;
+  return 0;
+}
+
+TEST(NnQuantize, FloatModelBecomesMlxLmsQuantizedFolder) {
+  for (const auto& p : kPairs) {
+    auto m = lm::load(fixture("lm/" + p.float_folder));
+    nn::quantize(*m.model, p.group_size, p.bits);
+    expect_same_weights(*m.model, p.quant_folder);
+    const array want = load(fixture("lm/" + p.quant_folder + "/golden/logits.npy"));
+    EXPECT_LE(max_abs_diff(golden_logits(m, p.quant_folder), want), folder_atol(p.quant_folder))
+        << p.quant_folder;
+  }
+}
+
+// qwen3_moe's quant_predicate gives the router 8 bits: two passes with predicates.
+TEST(NnQuantize, PredicatesPickLayersAndSpecs) {
+  auto m = lm::load(fixture("lm/qwen3_moe"));
+  auto is_router = [](const std::string& path, const nn::Module&) {
+    return path.ends_with("mlp.gate");
+  };
+  nn::quantize(*m.model, 64, 8, "affine", is_router);
+  nn::quantize(*m.model, 64, 4, "affine", [&](const std::string& path, const nn::Module& l) {
+    return !is_router(path, l) && !path.ends_with("norm");
+  });
+  expect_same_weights(*m.model, "qwen3_moe-4bit");
+  const array want = load(fixture("lm/qwen3_moe-4bit/golden/logits.npy"));
+  EXPECT_LE(max_abs_diff(golden_logits(m, "qwen3_moe-4bit"), want), folder_atol("qwen3_moe-4bit"));
+}
+
+TEST(NnQuantize, BadSpecsThrowAndLeaveTheModelAsItWas) {
+  auto m = lm::load(fixture("lm/llama"));
+  const auto names_before = [&] {
+    std::vector<std::string> n;
+    for (const auto& [name, a] : m.model->parameters()) {
+      n.push_back(name);
+    }
+    return n;
+  };
+  const auto original = names_before();
+  // Rows of 64 (hidden): no group of 128 fits.
+  try {
+    nn::quantize(*m.model, 128, 4);
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("Cannot quantize 'model."), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(nn::quantize(*m.model, 64, 7), std::invalid_argument);
+  EXPECT_THROW(nn::quantize(*m.model, 64, 4, "int4"), std::invalid_argument);
+  // A predicate that picks a layer without a quantized form (the final norm), after the
+  // embedding and every projection were planned.
+  try {
+    nn::quantize(*m.model, 64, 4, "affine",
+                 [](const std::string&, const nn::Module&) { return true; });
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("has no quantized form"), std::string::npos) << e.what();
+  }
+  // replace_modules refuses a module that does not implement the slot's layer.
+  EXPECT_THROW(m.model->replace_modules(
+                   [](const std::string& path, const nn::Module&) -> std::unique_ptr<nn::Module> {
+                     if (path.ends_with("q_proj")) {
+                       return std::make_unique<nn::RMSNorm>(64, 1e-5f);
+                     }
+                     return nullptr;
+                   }),
+               std::invalid_argument);
+  EXPECT_EQ(names_before(), original);
+  for (const auto& [name, a] : m.model->parameters()) {
+    EXPECT_EQ(a->dtype(), float32) << name;
+  }
+  // Still the float model.
+  const array want = load(fixture("lm/llama/golden/logits.npy"));
+  EXPECT_LE(max_abs_diff(golden_logits(m, "llama"), want), folder_atol("llama"));
+}
+
+}  // namespace
+}  // namespace mlxcpp::test
