@@ -89,6 +89,30 @@ void BM_QmmGemvDtype(benchmark::State& state) {
       benchmark::Counter(q.bytes * double(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
 }
 
+// The projections of a Qwen3-0.6B layer (args: N, K), 4-bit with bfloat16 activations,
+// scales and biases, every call from DRAM: at 0.5-2 MiB a call, fixed costs (waking the
+// pool, preparing x) weigh as much as in a model's decode step.
+void BM_QmmGemvSmall(benchmark::State& state) {
+  const int n = int(state.range(0));
+  const int k = int(state.range(1));
+  std::vector<QuantizedWeight> ws{make_weight(n, k, 4, mx::bfloat16)};
+  const int copies = copies_for(ws[0].bytes, false);
+  for (int i = 1; i < copies; ++i) {
+    ws.push_back(make_weight(n, k, 4, mx::bfloat16));
+  }
+  auto x = mx::astype(mx::random::normal({1, k}, mx::random::key(3)), mx::bfloat16);
+  mx::eval(x);
+  size_t next = 0;
+  for (auto _ : state) {
+    const auto& q = ws[next];
+    next = (next + 1) % ws.size();
+    auto y = mx::quantized_matmul(x, q.parts[0], q.parts[1], q.parts[2], true, kGroup, 4);
+    y.eval();
+  }
+  state.counters["weight GB/s"] = benchmark::Counter(ws[0].bytes * double(state.iterations()) / 1e9,
+                                                     benchmark::Counter::kIsRate);
+}
+
 // args: N, bits; M = 512 (a prompt being prefilled)
 void BM_QmmGemm(benchmark::State& state) {
   const int n = int(state.range(0));
@@ -153,6 +177,13 @@ BENCHMARK(BM_ReadBandwidth)
     ->UseRealTime();
 BENCHMARK(BM_QmmGemv)
     ->ArgsProduct({{4096, 11008}, {4, 8}, {1, 0}})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+BENCHMARK(BM_QmmGemvSmall)
+    ->Args({1024, 1024})
+    ->Args({2048, 1024})
+    ->Args({3072, 1024})
+    ->Args({1024, 3072})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 BENCHMARK(BM_QmmGemvDtype)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();

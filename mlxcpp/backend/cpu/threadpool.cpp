@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
@@ -17,6 +18,49 @@ namespace mlxcpp::cpu {
 namespace {
 
 thread_local bool t_in_parallel = false;
+
+// How long an idle worker, and a caller waiting for its job's last chunk, poll before
+// sleeping (MLXCPP_SPIN_US, default 100; 0 never polls). Decoding runs one small parallel
+// op after another with a few microseconds of serial work between them; waking a sleeping
+// thread costs tens of microseconds, as much as a 1 MiB 4-bit GEMV takes.
+std::chrono::microseconds configured_spin() {
+  if (const char* env = std::getenv("MLXCPP_SPIN_US")) {
+    char* end = nullptr;
+    long v = std::strtol(env, &end, 10);
+    if (end != env && *end == '\0' && v >= 0 && v <= 1000000) {
+      return std::chrono::microseconds(v);
+    }
+  }
+  return std::chrono::microseconds(100);
+}
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// Polls ready() for up to `spin`; true as soon as it holds.
+template <typename Ready>
+bool spin_until(std::chrono::microseconds spin, Ready&& ready) {
+  if (spin.count() == 0) {
+    return ready();
+  }
+  const auto deadline = std::chrono::steady_clock::now() + spin;
+  while (true) {
+    for (int i = 0; i < 64; ++i) {
+      if (ready()) {
+        return true;
+      }
+      cpu_relax();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return ready();
+    }
+  }
+}
 
 int configured_threads() {
   if (const char* env = std::getenv("MLXCPP_NUM_THREADS")) {
@@ -67,7 +111,7 @@ struct Job {
 
 class ThreadPool {
  public:
-  explicit ThreadPool(int threads) : size_(threads) {
+  ThreadPool(int threads, std::chrono::microseconds spin) : size_(threads), spin_(spin) {
     for (int i = 1; i < threads; ++i) {
       workers_.emplace_back([this] { loop(); });
     }
@@ -99,23 +143,30 @@ class ThreadPool {
     job->fn = &fn;
     job->n = n;
     job->chunks = chunks;
+    int sleeping = 0;
     {
       std::lock_guard lock(mutex_);
       for (int64_t i = 1; i < chunks; ++i) {
         queue_.push_back(job);
       }
+      queued_.store(static_cast<int64_t>(queue_.size()), std::memory_order_release);
+      sleeping = sleeping_;
     }
-    if (chunks - 1 >= size_ - 1) {
-      cv_.notify_all();
-    } else {
-      for (int64_t i = 1; i < chunks; ++i) {
-        cv_.notify_one();
+    // Spinning workers see queued_; only sleeping ones need the (slow) notification.
+    if (sleeping > 0) {
+      if (chunks - 1 >= size_ - 1) {
+        cv_.notify_all();
+      } else {
+        for (int64_t i = 1; i < chunks; ++i) {
+          cv_.notify_one();
+        }
       }
     }
     job->work();
-    {
+    auto all_done = [&] { return job->done.load(std::memory_order_acquire) == job->chunks; };
+    if (!spin_until(spin_, all_done)) {
       std::unique_lock lock(job->mutex);
-      job->finished.wait(lock, [&] { return job->done.load() == job->chunks; });
+      job->finished.wait(lock, all_done);
     }
     if (job->error) {
       std::rethrow_exception(job->error);
@@ -126,30 +177,39 @@ class ThreadPool {
   void loop() {
     while (true) {
       std::shared_ptr<Job> job;
+      spin_until(spin_, [this] { return queued_.load(std::memory_order_acquire) > 0; });
       {
         std::unique_lock lock(mutex_);
-        cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+        if (!stop_ && queue_.empty()) {
+          ++sleeping_;
+          cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+          --sleeping_;
+        }
         if (stop_ && queue_.empty()) {
           return;
         }
         job = std::move(queue_.front());
         queue_.pop_front();
+        queued_.store(static_cast<int64_t>(queue_.size()), std::memory_order_release);
       }
       job->work();
     }
   }
 
   int size_;
+  std::chrono::microseconds spin_;
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<std::shared_ptr<Job>> queue_;
+  std::atomic<int64_t> queued_{0};  // queue_.size(), readable without the mutex
+  int sleeping_ = 0;                // workers waiting on cv_ (guarded by mutex_)
   bool stop_{false};
 };
 
 ThreadPool& pool() {
   // Never destroyed: kernels may still run while other statics are torn down at exit.
-  static ThreadPool* p = new ThreadPool(configured_threads());
+  static ThreadPool* p = new ThreadPool(configured_threads(), configured_spin());
   return *p;
 }
 
