@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# `mlxcpp bench` beside llama.cpp's llama-bench on the same model shapes, quantization and
+# thread counts: per (model, quant), random-weight GGUF files (bench/random_gguf) go through
+# llama-bench, then mlxcpp bench runs the same tests, back to back; a table gives both
+# tokens/s and the ratio mlxcpp / llama.cpp.
+#
+#   LLAMA_BENCH=/path/to/llama-bench scripts/bench_vs_llama_cpp.sh [options]
+#
+# Options (defaults in brackets):
+#   --build DIR        mlxcpp build dir with tools/cli/mlxcpp and bench/random_gguf
+#                      [$MLXCPP_BUILD or build/release]
+#   --models LIST      qwen3-0.6b,llama-1b [both]
+#   --quant LIST       q4,q8,bf16 [all]; llama.cpp gets Q4_0, Q8_0, BF16 GGUFs
+#   --threads LIST     [1,2]
+#   --tests LIST       ppN and tgN tests [pp512,tg128]
+#   -r N               repetitions [3]
+#   --gguf-dir DIR     where the GGUFs go; existing files are reused
+#                      [${TMPDIR:-/tmp}/mlxcpp-vs-llama-gguf]
+#   --out DIR          raw outputs (llama-bench JSON, mlxcpp JSON lines) [a temp dir]
+#   --llama-args "..." extra llama-bench arguments (e.g. "-fa 1")
+#
+# Quantization differs in layout: llama.cpp's Q4_0 / Q8_0 use groups of 32 with one float16
+# scale, mlxcpp's q4 / q8 MLX's affine groups of 64 (scale and bias); both quantize every
+# matrix including the tied embedding (random_gguf writes "--pure"-style files).
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+build=${MLXCPP_BUILD:-$repo/build/release}
+models=qwen3-0.6b,llama-1b
+quants=q4,q8,bf16
+threads=1,2
+tests=pp512,tg128
+reps=3
+gguf_dir=${TMPDIR:-/tmp}/mlxcpp-vs-llama-gguf
+out_dir=
+llama_args=
+
+die() {
+  echo "bench_vs_llama_cpp: $*" >&2
+  exit 2
+}
+
+while [[ $# -gt 0 ]]; do
+  [[ $# -ge 2 ]] || die "$1: unknown option or missing value (see the header of $0)"
+  case $1 in
+    --build) build=$2 ;;
+    --models) models=$2 ;;
+    --quant) quants=$2 ;;
+    --threads) threads=$2 ;;
+    --tests) tests=$2 ;;
+    -r | --repetitions) reps=$2 ;;
+    --gguf-dir) gguf_dir=$2 ;;
+    --out) out_dir=$2 ;;
+    --llama-args) llama_args=$2 ;;
+    *) die "unknown option $1 (see the header of $0)" ;;
+  esac
+  shift 2
+done
+
+[[ -n ${LLAMA_BENCH:-} && -x ${LLAMA_BENCH} ]] || die "set LLAMA_BENCH to llama-bench's path"
+mlxcpp=$build/tools/cli/mlxcpp
+random_gguf=$build/bench/random_gguf
+[[ -x $mlxcpp ]] || die "no $mlxcpp (build the mlxcpp_cli target)"
+[[ -x $random_gguf ]] || die "no $random_gguf (build the random_gguf target)"
+
+# ppN / tgN -> llama-bench's -p and -n lists (0 = none of that kind).
+pp=() tg=()
+IFS=, read -ra test_list <<<"$tests"
+for t in "${test_list[@]}"; do
+  case $t in
+    pp[0-9]*) pp+=("${t#pp}") ;;
+    tg[0-9]*) tg+=("${t#tg}") ;;
+    *) die "--tests: '$t' is not ppN or tgN" ;;
+  esac
+done
+pp_arg=$(IFS=,; echo "${pp[*]:-0}")
+tg_arg=$(IFS=,; echo "${tg[*]:-0}")
+
+mkdir -p "$gguf_dir"
+if [[ -z $out_dir ]]; then
+  out_dir=$(mktemp -d "${TMPDIR:-/tmp}/mlxcpp-vs-llama.XXXXXX")
+fi
+mkdir -p "$out_dir"
+
+echo "# llama-bench: $LLAMA_BENCH ($("$LLAMA_BENCH" --version 2>&1 | head -1 || true))"
+echo "# mlxcpp:      $mlxcpp ($(git -C "$repo" describe --always --dirty 2>/dev/null || echo '?'))"
+echo "# raw output:  $out_dir"
+
+IFS=, read -ra model_list <<<"$models"
+IFS=, read -ra quant_list <<<"$quants"
+for model in "${model_list[@]}"; do
+  for quant in "${quant_list[@]}"; do
+    case $quant in
+      q4) type=q4_0 ;;
+      q8) type=q8_0 ;;
+      bf16) type=bf16 ;;
+      *) die "--quant: '$quant' is not q4, q8 or bf16" ;;
+    esac
+    gguf=$gguf_dir/$model-$type.gguf
+    if [[ ! -s $gguf ]]; then
+      echo "# generating $gguf" >&2
+      "$random_gguf" --model "$model" --type "$type" --out "$gguf" >&2
+    fi
+    echo "# llama-bench $model $type" >&2
+    # shellcheck disable=SC2086  # llama_args is a list of words
+    "$LLAMA_BENCH" -m "$gguf" -t "$threads" -p "$pp_arg" -n "$tg_arg" -r "$reps" -o json \
+      $llama_args >"$out_dir/$model.$quant.llama.json"
+    echo "# mlxcpp bench $model $quant" >&2
+    "$mlxcpp" bench --models "$model" --quant "$quant" --threads "$threads" --tests "$tests" \
+      --repetitions "$reps" --json >"$out_dir/$model.$quant.mlxcpp.jsonl"
+  done
+done
+
+python3 - "$out_dir" <<'EOF'
+import glob, json, os, sys
+
+out = sys.argv[1]
+rows = {}  # (model, quant, test, threads) -> [mlxcpp, llama]
+for path in sorted(glob.glob(os.path.join(out, "*.llama.json"))):
+    model, quant = os.path.basename(path)[: -len(".llama.json")].rsplit(".", 1)
+    with open(path) as f:
+        for r in json.load(f):
+            test = f"pp{r['n_prompt']}" if r["n_prompt"] > 0 else f"tg{r['n_gen']}"
+            key = (model, quant, test, r["n_threads"])
+            rows.setdefault(key, [None, None])[1] = (r["avg_ts"], r["stddev_ts"])
+for path in sorted(glob.glob(os.path.join(out, "*.mlxcpp.jsonl"))):
+    with open(path) as f:
+        for line in f:
+            if line.strip():
+                r = json.loads(line)
+                key = (r["model"], r["quant"], r["test"], r["threads"])
+                rows.setdefault(key, [None, None])[0] = (r["tokens_per_s"], r["stddev"])
+
+def cell(v):
+    return f"{v[0]:9.2f} ± {v[1]:<6.2f}" if v else f"{'-':>18}"
+
+print("| model       | quant |  test  | threads |   mlxcpp t/s       |  llama.cpp t/s     | ratio |")
+print("|-------------|-------|--------|---------|--------------------|--------------------|-------|")
+for key in sorted(rows, key=lambda k: (k[0], k[1], not k[2].startswith("pp"), int(k[2][2:]), k[3])):
+    m, l = rows[key]
+    ratio = f"{m[0] / l[0]:5.2f}" if m and l and l[0] > 0 else "    -"
+    print(f"| {key[0]:<11} | {key[1]:<5} | {key[2]:>6} | {key[3]:>7} | {cell(m)} | {cell(l)} | {ratio} |")
+EOF
