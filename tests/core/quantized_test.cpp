@@ -510,6 +510,40 @@ TEST(Quantized, EveryKernelMatchesTheScalarReference) {
   }
 }
 
+// Prefill with bfloat16 activations (the AVX-512 BF16 GEMM where the CPU has it): every
+// kernel against the scalar reference, with M off the 32-row tiles and N off the 6-row
+// micro-tiles and the 48-row blocks.
+TEST(Quantized, BfloatGemmMatchesTheScalarReference) {
+  const auto kernels = q::available_kernels();
+  uint32_t seed = 1300;
+  for (const auto& f : all_formats()) {
+    if (f.mode != "affine" || (f.bits != 4 && f.bits != 8)) {
+      continue;
+    }
+    for (int64_t M : {9, 33, 70}) {
+      const int64_t N = M == 33 ? 101 : 13, K = 3 * f.gs;
+      const array w = make_array(normal_values(N * K, 0.1, seed), {int(N), int(K)}, bfloat16);
+      const array x = make_array(normal_values(M * K, 1.0, seed + 1), {int(M), int(K)}, bfloat16);
+      ++seed;
+      const auto qw = quantize(w, f.gs, f.bits, f.mode);
+      auto run = [&] {
+        return values<double>(quantized_matmul(x, qw[0], qw[1], qw[2], true, f.gs, f.bits));
+      };
+      const auto want = with_kernel(q::Kernel::scalar, run);
+      for (q::Kernel k : kernels) {
+        SCOPED_TRACE(std::string(q::kernel_name(k)) + " bits " + std::to_string(f.bits) + " gs " +
+                     std::to_string(f.gs) + " M " + std::to_string(M));
+        const auto got = with_kernel(k, run);
+        ASSERT_EQ(got.size(), want.size());
+        for (size_t i = 0; i < got.size(); ++i) {
+          ASSERT_NEAR(got[i], want[i], ulp_of(bfloat16, want[i]) + 2e-5 * (1 + std::abs(want[i])))
+              << "at " << i;
+        }
+      }
+    }
+  }
+}
+
 // The decode shapes every ISA loop serves (affine 4 and 8 bits, transposed), for every
 // activation dtype and 1, 2 and 4 activation rows: K past the BF16 kernel's 128-code
 // chunks (a short last chunk for group sizes 32 and 64), rows off the 4-row blocks, and

@@ -8,6 +8,7 @@
 //   quantized_avx2.cpp      AVX2 + FMA inner loops (4- and 8-bit affine)
 //   quantized_avx512.cpp    AVX-512 inner loops (4- and 8-bit affine)
 //   quantized_avx512bf16.cpp  AVX-512 BF16 GEMV (4-bit affine; 8 bits use the AVX-512 loop)
+//   quantized_gemm_avx512bf16.cpp  AVX-512 BF16 GEMM for bfloat16 activations (4, 8 bits)
 //
 // The ISA files are compiled on every x86-64 build with function target
 // attributes, so a portable build (MLXCPP_NATIVE=OFF) still has them; they run
@@ -16,6 +17,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -195,6 +197,24 @@ int64_t bf16_padded_k(int64_t K);
  *  128-element chunks as the BF16 kernel reads them: out[p * kpad + c + 32 j + w] is part p
  *  of x[c + 4 w + j]. */
 void prepare_x_bf16(const float* x, int64_t K, int parts, int64_t kpad, uint16_t* out);
+
+/** A quantized GEMM with bfloat16 activations: affine 4- or 8-bit W [N][K] (transposed
+ *  layout), group_size 32, 64 or 128. */
+struct QGemmBf16 {
+  const uint16_t* x = nullptr;  // [M][K] bfloat16 bits
+  int64_t M = 0, N = 0, K = 0;
+  const uint8_t* w = nullptr;  // row n at w + n * row_bytes
+  int64_t row_bytes = 0;
+  int bits = 4;
+  int group_size = 64;
+  /** Writes the scales and biases of W rows [n0, n0 + rows) as float [rows][K / group_size]. */
+  std::function<void(int64_t n0, int64_t rows, float* scales, float* biases)> load_groups;
+  float* out = nullptr;  // [M][N] float32
+};
+
+/** out = x W^T with vdpbf16ps (exact products; see quantized_gemm_avx512bf16.cpp),
+ *  multi-threaded. */
+void qgemm_avx512bf16(const QGemmBf16& q);
 
 /** Whether the CPU can run the AVX2 + FMA, the AVX-512 (F, BW, DQ, VL + FMA) or the AVX-512
  *  BF16 (those + BF16) loops. */
