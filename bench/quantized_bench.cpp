@@ -49,17 +49,15 @@ int copies_for(double bytes, bool cached) {
   return cached ? 1 : int(kStreamBytes / bytes) + 1;
 }
 
-// args: N (output rows), bits, cached
-void BM_QmmGemv(benchmark::State& state) {
-  const int n = int(state.range(0));
-  const int bits = int(state.range(1));
-  const int k = 4096;
-  std::vector<QuantizedWeight> ws{make_weight(n, k, bits)};
-  const int copies = copies_for(ws[0].bytes, state.range(2) != 0);
+// One activation row of `dtype` against n x k weights (`bits`, the same dtype's scales and
+// biases): one weight, or enough copies cycled through to come from DRAM.
+void run_gemv(benchmark::State& state, int n, int k, int bits, mx::Dtype dtype, bool cached) {
+  std::vector<QuantizedWeight> ws{make_weight(n, k, bits, dtype)};
+  const int copies = copies_for(ws[0].bytes, cached);
   for (int i = 1; i < copies; ++i) {
-    ws.push_back(make_weight(n, k, bits));
+    ws.push_back(make_weight(n, k, bits, dtype));
   }
-  auto x = mx::astype(mx::random::normal({1, k}, mx::random::key(3)), mx::float16);
+  auto x = mx::astype(mx::random::normal({1, k}, mx::random::key(3)), dtype);
   mx::eval(x);
   size_t next = 0;
   for (auto _ : state) {
@@ -70,6 +68,14 @@ void BM_QmmGemv(benchmark::State& state) {
   }
   state.counters["weight GB/s"] = benchmark::Counter(ws[0].bytes * double(state.iterations()) / 1e9,
                                                      benchmark::Counter::kIsRate);
+}
+
+// args: N (output rows), bits, cached
+void BM_QmmGemv(benchmark::State& state) {
+  const int n = int(state.range(0));
+  const int bits = int(state.range(1));
+  const int k = 4096;
+  run_gemv(state, n, k, bits, mx::float16, state.range(2) != 0);
 }
 
 // The cached 4096 x 4096 4-bit GEMV with other activation dtypes (arg: 0 float32,
@@ -95,22 +101,7 @@ void BM_QmmGemvDtype(benchmark::State& state) {
 void BM_QmmGemvSmall(benchmark::State& state) {
   const int n = int(state.range(0));
   const int k = int(state.range(1));
-  std::vector<QuantizedWeight> ws{make_weight(n, k, 4, mx::bfloat16)};
-  const int copies = copies_for(ws[0].bytes, false);
-  for (int i = 1; i < copies; ++i) {
-    ws.push_back(make_weight(n, k, 4, mx::bfloat16));
-  }
-  auto x = mx::astype(mx::random::normal({1, k}, mx::random::key(3)), mx::bfloat16);
-  mx::eval(x);
-  size_t next = 0;
-  for (auto _ : state) {
-    const auto& q = ws[next];
-    next = (next + 1) % ws.size();
-    auto y = mx::quantized_matmul(x, q.parts[0], q.parts[1], q.parts[2], true, kGroup, 4);
-    y.eval();
-  }
-  state.counters["weight GB/s"] = benchmark::Counter(ws[0].bytes * double(state.iterations()) / 1e9,
-                                                     benchmark::Counter::kIsRate);
+  run_gemv(state, n, k, 4, mx::bfloat16, false);
 }
 
 // args: N, bits; M = 512 (a prompt being prefilled)

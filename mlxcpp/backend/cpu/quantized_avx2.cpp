@@ -7,16 +7,7 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 
-// GCC 12's intrinsic headers build vectors from _mm*_undefined_*(), which trips its
-// (maybe-)uninitialized warnings once inlined here.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
-#include <immintrin.h>
-
-#define MLXCPP_AVX2 __attribute__((target("avx2,fma")))
+#include "mlxcpp/backend/cpu/isa_target.h"
 
 namespace mlxcpp::cpu::quant {
 

@@ -26,17 +26,7 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 
-// GCC 12's intrinsic headers build vectors from _mm*_undefined_*(), which trips its
-// (maybe-)uninitialized warnings once inlined here.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
-#include <immintrin.h>
-
-#define MLXCPP_AVX512BF16 \
-  __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512bf16,fma")))
+#include "mlxcpp/backend/cpu/isa_target.h"
 
 namespace mlxcpp::cpu::quant {
 

@@ -18,20 +18,11 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
-#include <immintrin.h>
-
 #include <algorithm>
 #include <vector>
 
+#include "mlxcpp/backend/cpu/isa_target.h"
 #include "mlxcpp/backend/cpu/threadpool.h"
-
-#define MLXCPP_AVX512BF16 \
-  __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512bf16,fma")))
 
 namespace mlxcpp::cpu::quant {
 
