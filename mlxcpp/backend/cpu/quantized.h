@@ -199,13 +199,14 @@ int64_t bf16_padded_k(int64_t K);
 void prepare_x_bf16(const float* x, int64_t K, int parts, int64_t kpad, uint16_t* out);
 
 /** A quantized GEMM with bfloat16 activations: affine 4- or 8-bit W [N][K] (transposed
- *  layout), group_size 32, 64 or 128. */
+ *  layout), group_size 32, 64 or 128; or (bits = 16) a plain bfloat16 W, K even, with one
+ *  group of K whose scale is 1 and bias 0. */
 struct QGemmBf16 {
   const uint16_t* x = nullptr;  // [M][K] bfloat16 bits
   int64_t M = 0, N = 0, K = 0;
   const uint8_t* w = nullptr;  // row n at w + n * row_bytes
   int64_t row_bytes = 0;
-  int bits = 4;
+  int bits = 4;  // 4, 8, or 16 for bfloat16 values
   int group_size = 64;
   /** Writes the scales and biases of W rows [n0, n0 + rows) as float [rows][K / group_size]. */
   std::function<void(int64_t n0, int64_t rows, float* scales, float* biases)> load_groups;

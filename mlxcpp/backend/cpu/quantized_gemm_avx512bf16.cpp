@@ -39,6 +39,10 @@ MLXCPP_AVX512BF16 inline __m512i bf16_of_ints(__m512i v) {
 
 // Codes of one W row as pairs of bfloat16 (low half: the even code), `pairs` of them.
 MLXCPP_AVX512BF16 void unpack_row(const uint8_t* w, int bits, int64_t pairs, uint32_t* out) {
+  if (bits == 16) {  // bfloat16 weights: already pairs
+    std::memcpy(out, w, size_t(pairs) * sizeof(uint32_t));
+    return;
+  }
   for (int64_t p = 0; p < pairs; p += 16) {
     __m512i lo, hi;
     if (bits == 4) {  // a byte holds a pair: low nibble even, high nibble odd
