@@ -59,6 +59,81 @@ MLXCPP_AVX512BF16 inline __m512i scale_index(int group_size) {
                            shift);
 }
 
+// What every row of a chunk shares.
+template <int NR>
+struct ChunkArgs {
+  const uint8_t* const* w;
+  const float* const* sf;
+  int64_t c;
+  int gpc;
+  __mmask32 wmask;
+  __mmask16 smask;
+  int64_t ahead;
+  int64_t row_bytes;
+};
+
+// Row R of a chunk, then rows R + 1 .. NR - 1. Recursion rather than a loop: every index
+// into tot is a constant before GCC's scalar replacement of aggregates runs, so the
+// accumulators stay in registers (a loop left them on the stack, stored every chunk).
+template <int PARTS, int NR, int MT, int R>
+MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void chunk_rows(
+    const ChunkArgs<NR>& a, __m512i table, __m512i sidx, const __m512bh (&xv)[MT][PARTS][4],
+    __m512 (&tot)[NR][MT]) {
+  const uint8_t* src = a.w[R] + a.c * (kChunk / 2);
+  if (a.ahead > 0) {
+    _mm_prefetch(reinterpret_cast<const char*>(src + a.ahead * a.row_bytes), _MM_HINT_T0);
+  }
+  const __m512i q = _mm512_maskz_loadu_epi16(a.wmask, src);
+  const __m512bh n0 = as_bh(_mm512_permutexvar_epi16(q, table));
+  const __m512bh n1 = as_bh(_mm512_permutexvar_epi16(_mm512_srli_epi16(q, 4), table));
+  const __m512bh n2 = as_bh(_mm512_permutexvar_epi16(_mm512_srli_epi16(q, 8), table));
+  const __m512bh n3 = as_bh(_mm512_permutexvar_epi16(_mm512_srli_epi16(q, 12), table));
+  const __m512 s =
+      _mm512_permutexvar_ps(sidx, _mm512_maskz_loadu_ps(a.smask, a.sf[R] + a.c * a.gpc));
+#pragma GCC unroll 4
+  for (int m = 0; m < MT; ++m) {
+    // Two independent chains per row halve the dot-product latency on the critical path.
+    __m512 d0 = _mm512_setzero_ps(), d1 = _mm512_setzero_ps();
+#pragma GCC unroll 4
+    for (int p = 0; p < PARTS; ++p) {
+      d0 = _mm512_dpbf16_ps(d0, n0, xv[m][p][0]);
+      d1 = _mm512_dpbf16_ps(d1, n1, xv[m][p][1]);
+      d0 = _mm512_dpbf16_ps(d0, n2, xv[m][p][2]);
+      d1 = _mm512_dpbf16_ps(d1, n3, xv[m][p][3]);
+    }
+    tot[R][m] = _mm512_fmadd_ps(_mm512_add_ps(d0, d1), s, tot[R][m]);
+  }
+  if constexpr (R + 1 < NR) {
+    chunk_rows<PARTS, NR, MT, R + 1>(a, table, sidx, xv, tot);
+  }
+}
+
+// Adds the biases' share to rows R .. NR - 1 and stores their results (recursion, as
+// chunk_rows, so tot is only ever indexed by constants).
+template <int NR, int MT, int R>
+MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void finish_rows(
+    const GemvTile& t, int64_t r0, int m0, const __m512 (&tot)[NR][MT]) {
+#pragma GCC unroll 4
+  for (int m = 0; m < MT; ++m) {
+    __m512 acc = tot[R][m];
+    if (t.bf != nullptr) {
+      // sum_g bias_g * sum(x over group g), the biases' share of the dot product.
+      const float* bf = t.bf + (r0 + R) * t.G;
+      const float* xs = t.xsum + int64_t(m0 + m) * t.G;
+      for (int g = 0; g < t.G; g += 16) {
+        const int gl = t.G - g;
+        const __mmask16 gm = gl >= 16 ? __mmask16(0xffff) : __mmask16((1u << gl) - 1);
+        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(gm, bf + g), _mm512_maskz_loadu_ps(gm, xs + g),
+                              acc);
+      }
+    }
+    t.res[(r0 + R) * t.M + m0 + m] = _mm512_reduce_add_ps(acc);
+  }
+  if constexpr (R + 1 < NR) {
+    finish_rows<NR, MT, R + 1>(t, r0, m0, tot);
+  }
+}
+
 // Rows r0 .. r0 + NR of the tile against activation rows m0 .. m0 + MT, PARTS bfloat16
 // parts per activation value.
 template <int PARTS, int NR, int MT>
@@ -76,14 +151,7 @@ MLXCPP_AVX512BF16 void rows_kernel(const GemvTile& t, int64_t r0, int m0) {
   // Rows this far ahead are fetched into the cache while these rows are computed; the
   // hardware prefetchers lose track of NR interleaved 2 KiB streams.
   const int64_t ahead = t.rows - r0 - NR + t.rows_after >= t.prefetch_rows ? t.prefetch_rows : 0;
-  __m512 tot[NR][MT];
-#pragma GCC unroll 4
-  for (int r = 0; r < NR; ++r) {
-#pragma GCC unroll 4
-    for (int m = 0; m < MT; ++m) {
-      tot[r][m] = _mm512_setzero_ps();
-    }
-  }
+  __m512 tot[NR][MT] = {};
   for (int64_t c = 0; c < chunks; ++c) {
     const int64_t left = int64_t(t.K) - c * kChunk;
     // Words (4 codes each) and groups of this chunk that exist: the last chunk may be short.
@@ -102,50 +170,10 @@ MLXCPP_AVX512BF16 void rows_kernel(const GemvTile& t, int64_t r0, int m0) {
         }
       }
     }
-#pragma GCC unroll 4
-    for (int r = 0; r < NR; ++r) {
-      const uint8_t* src = w[r] + c * (kChunk / 2);
-      if (ahead > 0) {
-        _mm_prefetch(reinterpret_cast<const char*>(src + ahead * t.row_bytes), _MM_HINT_T0);
-      }
-      const __m512i q = _mm512_maskz_loadu_epi16(wmask, src);
-      const __m512bh n0 = as_bh(_mm512_permutexvar_epi16(q, table));
-      const __m512bh n1 = as_bh(_mm512_permutexvar_epi16(_mm512_srli_epi16(q, 4), table));
-      const __m512bh n2 = as_bh(_mm512_permutexvar_epi16(_mm512_srli_epi16(q, 8), table));
-      const __m512bh n3 = as_bh(_mm512_permutexvar_epi16(_mm512_srli_epi16(q, 12), table));
-      const __m512 s = _mm512_permutexvar_ps(sidx, _mm512_maskz_loadu_ps(smask, sf[r] + c * gpc));
-#pragma GCC unroll 4
-      for (int m = 0; m < MT; ++m) {
-        // Two independent chains per row halve the dot-product latency on the critical path.
-        __m512 a = _mm512_setzero_ps(), b = _mm512_setzero_ps();
-#pragma GCC unroll 4
-        for (int p = 0; p < PARTS; ++p) {
-          a = _mm512_dpbf16_ps(a, n0, xv[m][p][0]);
-          b = _mm512_dpbf16_ps(b, n1, xv[m][p][1]);
-          a = _mm512_dpbf16_ps(a, n2, xv[m][p][2]);
-          b = _mm512_dpbf16_ps(b, n3, xv[m][p][3]);
-        }
-        tot[r][m] = _mm512_fmadd_ps(_mm512_add_ps(a, b), s, tot[r][m]);
-      }
-    }
+    chunk_rows<PARTS, NR, MT, 0>(ChunkArgs<NR>{w, sf, c, gpc, wmask, smask, ahead, t.row_bytes},
+                                 table, sidx, xv, tot);
   }
-  for (int r = 0; r < NR; ++r) {
-    for (int m = 0; m < MT; ++m) {
-      __m512 acc = tot[r][m];
-      if (t.bf != nullptr) {
-        // sum_g bias_g * sum(x over group g), the biases' share of the dot product.
-        const float* bf = t.bf + (r0 + r) * t.G;
-        const float* xs = t.xsum + int64_t(m0 + m) * t.G;
-        for (int g = 0; g < t.G; g += 16) {
-          const int gl = t.G - g;
-          const __mmask16 gm = gl >= 16 ? __mmask16(0xffff) : __mmask16((1u << gl) - 1);
-          acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(gm, bf + g),
-                                _mm512_maskz_loadu_ps(gm, xs + g), acc);
-        }
-      }
-      t.res[(r0 + r) * t.M + m0 + m] = _mm512_reduce_add_ps(acc);
-    }
-  }
+  finish_rows<NR, MT, 0>(t, r0, m0, tot);
 }
 
 // All activation rows for rows r0 .. r0 + NR (NR is 4 or 1).
