@@ -104,14 +104,16 @@ void BM_QmmGemvSmall(benchmark::State& state) {
   run_gemv(state, n, k, 4, mx::bfloat16, false);
 }
 
-// args: N, bits; M = 512 (a prompt being prefilled)
+// args: N, bits, activation dtype (0 float16: the float path; 1 bfloat16: the AVX-512
+// BF16 GEMM where the CPU has it); M = 512 (a prompt being prefilled)
 void BM_QmmGemm(benchmark::State& state) {
   const int n = int(state.range(0));
   const int bits = int(state.range(1));
+  const mx::Dtype dt = state.range(2) == 0 ? mx::float16 : mx::bfloat16;
   const int k = 4096;
   const int m = 512;
-  const auto q = make_weight(n, k, bits);
-  auto x = mx::astype(mx::random::normal({m, k}, mx::random::key(3)), mx::float16);
+  const auto q = make_weight(n, k, bits, dt);
+  auto x = mx::astype(mx::random::normal({m, k}, mx::random::key(3)), dt);
   mx::eval(x);
   for (auto _ : state) {
     auto y = mx::quantized_matmul(x, q.parts[0], q.parts[1], q.parts[2], true, kGroup, bits);
@@ -179,8 +181,7 @@ BENCHMARK(BM_QmmGemvSmall)
     ->UseRealTime();
 BENCHMARK(BM_QmmGemvDtype)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_QmmGemm)
-    ->Args({4096, 4})
-    ->Args({4096, 8})
+    ->ArgsProduct({{4096}, {4, 8}, {0, 1}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
