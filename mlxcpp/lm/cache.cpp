@@ -116,53 +116,6 @@ void check_saved_kv(const array& k, const array& v, const std::string& source,
 
 }  // namespace
 
-namespace {
-
-// `snapshot` as a T (the class of `self`); std::invalid_argument otherwise.
-template <class T>
-const T& snapshot_of(const T& self, const LayerCache& snapshot) {
-  const T* s = dynamic_cast<const T*>(&snapshot);
-  if (!s) {
-    throw std::invalid_argument("[" + self.class_name() + "] cannot restore a snapshot of a " +
-                                snapshot.class_name());
-  }
-  return *s;
-}
-
-}  // namespace
-
-std::unique_ptr<LayerCache> KVCache::clone() const {
-  return std::make_unique<KVCache>(*this);
-}
-
-void KVCache::restore(const LayerCache& snapshot) {
-  *this = snapshot_of(*this, snapshot);
-}
-
-std::unique_ptr<LayerCache> RotatingKVCache::clone() const {
-  return std::make_unique<RotatingKVCache>(*this);
-}
-
-void RotatingKVCache::restore(const LayerCache& snapshot) {
-  *this = snapshot_of(*this, snapshot);
-}
-
-std::unique_ptr<LayerCache> QuantizedKVCache::clone() const {
-  return std::make_unique<QuantizedKVCache>(*this);
-}
-
-void QuantizedKVCache::restore(const LayerCache& snapshot) {
-  *this = snapshot_of(*this, snapshot);
-}
-
-std::unique_ptr<LayerCache> ArraysCache::clone() const {
-  return std::make_unique<ArraysCache>(*this);
-}
-
-void ArraysCache::restore(const LayerCache& snapshot) {
-  *this = snapshot_of(*this, snapshot);
-}
-
 CacheGuard::CacheGuard(std::vector<std::unique_ptr<LayerCache>>* cache) : cache_(cache) {
   if (cache_) {
     for (const auto& c : *cache_) {

@@ -54,6 +54,24 @@ class LayerCache {
   virtual void restore(const LayerCache& snapshot) = 0;
 };
 
+/** clone() and restore() of a cache class that copies as a value (Derived's copy shares
+ *  its arrays). */
+template <class Derived>
+class CopyableLayerCache : public LayerCache {
+ public:
+  std::unique_ptr<LayerCache> clone() const override {
+    return std::make_unique<Derived>(static_cast<const Derived&>(*this));
+  }
+  void restore(const LayerCache& snapshot) override {
+    const auto* s = dynamic_cast<const Derived*>(&snapshot);
+    if (s == nullptr) {
+      throw std::invalid_argument("[" + class_name() + "] cannot restore a snapshot of a " +
+                                  snapshot.class_name());
+    }
+    static_cast<Derived&>(*this) = *s;
+  }
+};
+
 /** Makes a multi-layer step transactional: snapshots every layer's cache and, unless
  *  commit() was called, puts the snapshot back when destroyed (e.g. when a later layer
  *  throws after earlier ones were updated). Snapshots share arrays, so they are cheap. */
@@ -72,7 +90,7 @@ class CacheGuard {
 
 /** The standard cache: grows in steps of `step` tokens, so appending a token writes into
  *  spare room instead of reallocating. */
-class KVCache : public LayerCache {
+class KVCache : public CopyableLayerCache<KVCache> {
  public:
   explicit KVCache(int step = 256);
   int offset() const override { return offset_; }
@@ -80,8 +98,6 @@ class KVCache : public LayerCache {
   bool is_trimmable() const override { return true; }
   int trim(int n) override;
   std::string class_name() const override { return "KVCache"; }
-  std::unique_ptr<LayerCache> clone() const override;
-  void restore(const LayerCache& snapshot) override;
   /** {"0": keys, "1": values}, the first offset() positions (empty when nothing stored). */
   CacheState state() const override;
   std::vector<std::string> meta_state() const override { return {}; }
@@ -101,7 +117,7 @@ class KVCache : public LayerCache {
 /** A sliding-window cache (mlx-lm's RotatingKVCache with keep = 0, kept in temporal order):
  *  it keeps the last max_size - 1 tokens before each update, so one new token sees max_size
  *  keys and a chunk of S tokens sees max_size - 1 + S (each query still gets a full window). */
-class RotatingKVCache : public LayerCache {
+class RotatingKVCache : public CopyableLayerCache<RotatingKVCache> {
  public:
   explicit RotatingKVCache(int max_size);
   int offset() const override { return offset_; }
@@ -111,8 +127,6 @@ class RotatingKVCache : public LayerCache {
   int trim(int n) override;
   int max_size() const { return max_size_; }
   std::string class_name() const override { return "RotatingKVCache"; }
-  std::unique_ptr<LayerCache> clone() const override;
-  void restore(const LayerCache& snapshot) override;
   CacheState state() const override;
   /** {keep, max_size, offset, _idx} with _idx = the stored length (temporal order). */
   std::vector<std::string> meta_state() const override;
@@ -135,7 +149,7 @@ using QuantizedTensor = std::array<array, 3>;
  *  `bits` per element in groups of `group_size`), grown in steps of 256 positions. It does
  *  not give float keys/values: attention reads it through update_and_fetch_quantized (see
  *  lm/attention.h). */
-class QuantizedKVCache : public LayerCache {
+class QuantizedKVCache : public CopyableLayerCache<QuantizedKVCache> {
  public:
   /** std::invalid_argument unless bits is one of 2, 3, 4, 5, 6, 8 and group_size one of
    *  32, 64, 128. */
@@ -155,8 +169,6 @@ class QuantizedKVCache : public LayerCache {
   int group_size() const { return group_size_; }
   int bits() const { return bits_; }
   std::string class_name() const override { return "QuantizedKVCache"; }
-  std::unique_ptr<LayerCache> clone() const override;
-  void restore(const LayerCache& snapshot) override;
   /** {"0.0", "0.1", "0.2"} keys' codes, scales, biases; "1.x" the values'. */
   CacheState state() const override;
   /** {offset, group_size, bits}. */
@@ -173,7 +185,7 @@ class QuantizedKVCache : public LayerCache {
 
 /** mlx-lm's ArraysCache: a fixed number of state arrays (LFM2's short-convolution window is
  *  one) plus the count of tokens seen. Not trimmable; it holds no keys/values. */
-class ArraysCache : public LayerCache {
+class ArraysCache : public CopyableLayerCache<ArraysCache> {
  public:
   explicit ArraysCache(int size);
   int offset() const override { return offset_; }
@@ -182,8 +194,6 @@ class ArraysCache : public LayerCache {
   bool is_trimmable() const override { return false; }
   int trim(int n) override;
   std::string class_name() const override { return "ArraysCache"; }
-  std::unique_ptr<LayerCache> clone() const override;
-  void restore(const LayerCache& snapshot) override;
 
   int size() const { return int(arrays_.size()); }
   /** Array i (nullopt until set); std::invalid_argument when i is out of range. */

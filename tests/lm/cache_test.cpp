@@ -141,7 +141,7 @@ TEST(QuantizedKVCache, DecodingStaysCloseToTheFloatForward) {
 
 // A float cache holding dequantize(quantize(k)): what the quantized cache stores, read
 // through the float attention path.
-class FakeQuantizedCache : public lm::LayerCache {
+class FakeQuantizedCache : public lm::CopyableLayerCache<FakeQuantizedCache> {
  public:
   int offset() const override { return inner_.offset(); }
   std::pair<array, array> update_and_fetch(const array& k, const array& v) override {
@@ -158,12 +158,6 @@ class FakeQuantizedCache : public lm::LayerCache {
   std::vector<std::string> meta_state() const override { return {}; }
   void set_state(const lm::CacheState&, const std::vector<std::string>&,
                  const std::string&) override {}
-  std::unique_ptr<lm::LayerCache> clone() const override {
-    return std::make_unique<FakeQuantizedCache>(*this);
-  }
-  void restore(const lm::LayerCache& s) override {
-    *this = dynamic_cast<const FakeQuantizedCache&>(s);
-  }
 
  private:
   lm::KVCache inner_;
@@ -346,6 +340,20 @@ TEST(CacheTrim, RotatingOnlyBeforeItWrapsAndConvNever) {
 }
 
 // -------------------------------------------------------------------- transactional
+
+TEST(CacheTransactions, RestoreTakesOnlyASnapshotOfItsOwnClass) {
+  lm::KVCache kv;
+  const array k = ones({1, 2, 3, 4});
+  kv.update_and_fetch(k, k);
+  const auto snapshot = kv.clone();
+  kv.update_and_fetch(k, k);
+  ASSERT_EQ(kv.offset(), 6);
+  EXPECT_THROW(kv.restore(lm::RotatingKVCache(8)), std::invalid_argument);
+  EXPECT_EQ(kv.offset(), 6);
+  kv.restore(*snapshot);
+  EXPECT_EQ(kv.offset(), 3);
+  EXPECT_EQ(kv.update_and_fetch(k, k).first.shape(), (Shape{1, 2, 6, 4}));
+}
 
 TEST(CacheTransactions, FailedUpdateLeavesTheCacheAsItWas) {
   const array k = random::normal({1, 2, 3, 32}, float32, 0, 1, random::key(4));
