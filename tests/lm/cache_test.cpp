@@ -6,7 +6,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include "mlxcpp/core/errors.h"
 #include "mlxcpp/core/fast.h"
@@ -14,17 +13,13 @@
 #include "mlxcpp/lm/load.h"
 #include "mlxcpp/lm/prompt_cache.h"
 #include "mlxcpp/mlxcpp.h"
+#include "model_folder_test.h"
 #include "test_helpers.h"
 
 namespace mlxcpp::test {
 namespace {
 
 using lm::Cache;
-
-std::vector<int> prompt_of(const std::string& folder) {
-  std::ifstream in(fixture("lm/" + folder + "/golden/tokens.json"));
-  return nlohmann::json::parse(in)["ids"].get<std::vector<int>>();
-}
 
 array tokens(const std::vector<int>& ids, size_t from, size_t to) {
   return array(ids.begin() + long(from), {1, int(to - from)}, int32);
@@ -88,7 +83,7 @@ TEST(QuantizedAttention, EqualsFloatAttentionOverDequantizedKeysAndValues) {
 
 TEST(QuantizedKVCache, ConvertsStandardCachesOnceTheyReachTheStart) {
   auto m = lm::load(fixture("lm/qwen3"));
-  const auto prompt = prompt_of("qwen3");
+  const auto prompt = fixture_prompt("qwen3");
   Cache cache = m.model->make_cache();
   (*m.model)(tokens(prompt, 0, 10), &cache);
   lm::maybe_quantize_kv_cache(cache, 11, 32, 8);  // not yet: 10 tokens < 11
@@ -116,7 +111,7 @@ TEST(QuantizedKVCache, ConvertsStandardCachesOnceTheyReachTheStart) {
 // < 1.3% of the logit range); 4-bit <= 5; and the 4-bit deviation at least 8x the 8-bit one.
 TEST(QuantizedKVCache, DecodingStaysCloseToTheFloatForward) {
   auto m = lm::load(fixture("lm/qwen3"));
-  const auto prompt = prompt_of("qwen3");
+  const auto prompt = fixture_prompt("qwen3");
   const array full = (*m.model)(tokens(prompt, 0, prompt.size()), nullptr);
   const size_t half = prompt.size() / 2;
   const array tail = slice(full, {0, int(half), 0}, {1, int(prompt.size()), 512});
@@ -167,7 +162,7 @@ class FakeQuantizedCache : public lm::CopyableLayerCache<FakeQuantizedCache> {
 // keys/values (float32 rounding only): the deviation above is the codes' rounding alone.
 TEST(QuantizedKVCache, EqualsFloatDecodingOverDequantizedKeysAndValues) {
   auto m = lm::load(fixture("lm/qwen3"));
-  const auto prompt = prompt_of("qwen3");
+  const auto prompt = fixture_prompt("qwen3");
   Cache fake;
   for (size_t i = 0; i < m.model->make_cache().size(); ++i) {
     fake.push_back(std::make_unique<FakeQuantizedCache>());
@@ -184,7 +179,7 @@ TEST(QuantizedKVCache, EqualsFloatDecodingOverDequantizedKeysAndValues) {
 // Gemma 3: global layers quantize, sliding-window layers keep their rotating caches.
 TEST(QuantizedKVCache, RunsInGemmaAttention) {
   auto m = lm::load(fixture("lm/gemma3_text"));
-  const auto prompt = prompt_of("gemma3_text");
+  const auto prompt = fixture_prompt("gemma3_text");
   const array full = (*m.model)(tokens(prompt, 0, prompt.size()), nullptr);
   Cache c;
   const array q8 = decode(*m.model, prompt, 8, 32, 0, &c);
@@ -197,14 +192,14 @@ TEST(QuantizedKVCache, RunsInGemmaAttention) {
 TEST(QuantizedKVCache, GemmaTwoSoftCappingRefusesIt) {
   auto m = lm::load(fixture("lm/gemma2"));
   Cache c = m.model->make_cache();
-  (*m.model)(tokens(prompt_of("gemma2"), 0, 4), &c);
+  (*m.model)(tokens(fixture_prompt("gemma2"), 0, 4), &c);
   lm::maybe_quantize_kv_cache(c, 0, 32, 8);
   bool quantized = false;
   for (const auto& l : c) {
     quantized = quantized || l->class_name() == "QuantizedKVCache";
   }
   ASSERT_TRUE(quantized);
-  EXPECT_THROW((*m.model)(tokens(prompt_of("gemma2"), 4, 5), &c), Unsupported);
+  EXPECT_THROW((*m.model)(tokens(fixture_prompt("gemma2"), 4, 5), &c), Unsupported);
 }
 
 // ------------------------------------------------------------------------ prompt cache
@@ -214,7 +209,7 @@ TEST(QuantizedKVCache, GemmaTwoSoftCappingRefusesIt) {
 void expect_round_trip(const std::string& folder, std::optional<int> kv_bits) {
   SCOPED_TRACE(folder);
   auto m = lm::load(fixture("lm/" + folder));
-  const auto prompt = prompt_of(folder);
+  const auto prompt = fixture_prompt(folder);
   const size_t n = prompt.size() - 4;
   Cache cache = m.model->make_cache();
   (*m.model)(tokens(prompt, 0, n), &cache);
@@ -259,7 +254,7 @@ TEST(PromptCache, FileOfAnotherModelIsAClearError) {
   auto llama = lm::load(fixture("lm/llama"));
   auto qwen3 = lm::load(fixture("lm/qwen3"));
   Cache c = lfm2.model->make_cache();
-  (*lfm2.model)(tokens(prompt_of("lfm2"), 0, 5), &c);
+  (*lfm2.model)(tokens(fixture_prompt("lfm2"), 0, 5), &c);
   const std::string file = temp_file("lfm2_other");
   lm::save_prompt_cache(file, c);
   try {
@@ -305,7 +300,7 @@ TEST(PromptCache, RotatedMlxLmStateComesBackInTemporalOrder) {
 
 TEST(CacheTrim, TrimmedStandardCacheRedecodesTheSameLogits) {
   auto m = lm::load(fixture("lm/qwen3"));
-  const auto prompt = prompt_of("qwen3");
+  const auto prompt = fixture_prompt("qwen3");
   const array full = (*m.model)(tokens(prompt, 0, 12), nullptr);
   Cache c = m.model->make_cache();
   (*m.model)(tokens(prompt, 0, 12), &c);
@@ -331,7 +326,7 @@ TEST(CacheTrim, RotatingOnlyBeforeItWrapsAndConvNever) {
 
   auto m = lm::load(fixture("lm/lfm2"));
   Cache c = m.model->make_cache();
-  (*m.model)(tokens(prompt_of("lfm2"), 0, 6), &c);
+  (*m.model)(tokens(fixture_prompt("lfm2"), 0, 6), &c);
   EXPECT_FALSE(lm::can_trim_prompt_cache(c));
   EXPECT_EQ(lm::trim_prompt_cache(c, 2), 0);
   for (const auto& l : c) {
@@ -377,7 +372,7 @@ TEST(CacheTransactions, FailedUpdateLeavesTheCacheAsItWas) {
   // LFM2's conv layer: a wrong batch size fails before its state changes.
   auto m = lm::load(fixture("lm/lfm2"));
   Cache cache = m.model->make_cache();
-  (*m.model)(tokens(prompt_of("lfm2"), 0, 4), &cache);
+  (*m.model)(tokens(fixture_prompt("lfm2"), 0, 4), &cache);
   auto* conv = dynamic_cast<lm::ArraysCache*>(cache[0].get());
   ASSERT_NE(conv, nullptr);
   const std::vector<float> before = values<float>(*conv->get(0));
@@ -390,7 +385,7 @@ TEST(CacheTransactions, FailedUpdateLeavesTheCacheAsItWas) {
 // A step that fails at a later layer leaves the earlier layers' caches as they were.
 TEST(CacheTransactions, FailedModelStepLeavesEveryLayerAsItWas) {
   auto m = lm::load(fixture("lm/lfm2"));
-  const auto prompt = prompt_of("lfm2");
+  const auto prompt = fixture_prompt("lfm2");
   Cache cache = m.model->make_cache();
   (*m.model)(tokens(prompt, 0, 4), &cache);
   auto* conv = dynamic_cast<lm::ArraysCache*>(cache[0].get());

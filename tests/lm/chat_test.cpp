@@ -3,9 +3,8 @@
 // conversation afresh.
 #include <gtest/gtest.h>
 
-#include <fstream>
-
 #include "mlxcpp/lm/chat.h"
+#include "model_folder_test.h"
 #include "test_helpers.h"
 
 namespace mlxcpp::test {
@@ -21,8 +20,7 @@ TEST(Chat, PromptIsTheTemplateRenderedAndEncoded) {
   const nlohmann::ordered_json messages = {
       {{"role", "user"}, {"content", "Hello, how are you today? Please tell me a story."}}};
   // The fixture's prompt is exactly this conversation in its ChatML template.
-  std::ifstream in(fixture("lm/qwen3/golden/tokens.json"));
-  const auto golden = nlohmann::json::parse(in)["ids"].get<std::vector<int>>();
+  const auto golden = fixture_prompt("qwen3");
   EXPECT_EQ(lm::encode_messages(m, messages), golden);
   lm::PromptOptions raw;
   raw.use_chat_template = false;

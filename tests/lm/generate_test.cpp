@@ -6,11 +6,11 @@
 
 #include <atomic>
 #include <cmath>
-#include <fstream>
 #include <thread>
 
 #include "mlxcpp/lm/generate.h"
 #include "mlxcpp/mlxcpp.h"
+#include "model_folder_test.h"
 #include "test_helpers.h"
 
 namespace mlxcpp::test {
@@ -19,8 +19,7 @@ namespace {
 using lm::GenerationOptions;
 
 nlohmann::json greedy_golden(const std::string& folder) {
-  std::ifstream in(fixture("lm/" + folder + "/golden/greedy.json"));
-  return nlohmann::json::parse(in);
+  return read_json(fixture("lm/" + folder + "/golden/greedy.json"));
 }
 
 const lm::LoadedModel& llama() {

@@ -9,15 +9,11 @@
 
 #include "mlxcpp/lm/load.h"
 #include "mlxcpp/mlxcpp.h"
+#include "model_folder_test.h"
 #include "test_helpers.h"
 
 namespace mlxcpp::test {
 namespace {
-
-nlohmann::json read_json(const std::string& file) {
-  std::ifstream in(file);
-  return nlohmann::json::parse(in);
-}
 
 struct Golden {
   std::string folder;
@@ -38,7 +34,7 @@ std::vector<Golden> goldens() {
       continue;  // a folder this suite does not copy (other architectures)
     }
     Golden g{folder, m["logits_atol"].get<double>(), {}, {}, dir + "/golden/logits.npy"};
-    g.prompt = read_json(dir + "/golden/tokens.json")["ids"].get<std::vector<int>>();
+    g.prompt = fixture_prompt(folder);
     // Gemma 2: mlxcpp applies the alternating sliding window as Hugging Face does; mlx-lm
     // does not, so its logits and continuation are not the reference (fixture README).
     const std::string hf = dir + "/golden/informational_logits_hf_sliding_window.npy";

@@ -3,31 +3,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <fstream>
-
-#include "io/io_test_helpers.h"
 #include "mlxcpp/lm/load.h"
+#include "model_folder_test.h"
 
 namespace mlxcpp::test {
 namespace {
 
-class Lfm2 : public TempDirTest {
+class Lfm2 : public ModelFolderTest {
  protected:
-  std::string copy_of(const std::string& name) {
-    const std::string dst = path(name);
-    fs::copy(fixture("lm/" + name), dst, fs::copy_options::recursive);
-    for (const auto& e : fs::recursive_directory_iterator(dst)) {
-      fs::permissions(e.path(), fs::perms::owner_write, fs::perm_options::add);
-    }
-    return dst;
-  }
-  static nlohmann::json read_json(const std::string& f) {
-    std::ifstream in(f);
-    return nlohmann::json::parse(in);
-  }
-  static void write_json(const std::string& f, const nlohmann::json& j) {
-    std::ofstream(f, std::ios::trunc) << j.dump(2);
-  }
   static array logits(lm::LoadedModel& m) {
     array l = (*m.model)(array({1, 5, 9, 200, 7, 3}, {1, 6}, int32), nullptr);
     l.eval();

@@ -4,27 +4,14 @@
 
 #include <fstream>
 
-#include "io/io_test_helpers.h"
 #include "mlxcpp/lm/load.h"
+#include "model_folder_test.h"
 
 namespace mlxcpp::test {
 namespace {
 
-class LmLoad : public TempDirTest {
+class LmLoad : public ModelFolderTest {
  protected:
-  // A copy of a fixture folder that a test may break.
-  std::string copy_of(const std::string& name) {
-    const std::string dst = path(name);
-    fs::copy(fixture("lm/" + name), dst, fs::copy_options::recursive);
-    return dst;
-  }
-  static nlohmann::json read_json(const std::string& f) {
-    std::ifstream in(f);
-    return nlohmann::json::parse(in);
-  }
-  static void write_json(const std::string& f, const nlohmann::json& j) {
-    std::ofstream(f, std::ios::trunc) << j.dump(2);
-  }
   template <typename E>
   static void expect_error(const std::string& dir, const std::vector<std::string>& fragments) {
     try {

@@ -4,13 +4,13 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <map>
 
 #include "mlxcpp/lm/load.h"
 #include "mlxcpp/mlxcpp.h"
 #include "mlxcpp/nn/layers.h"
 #include "mlxcpp/nn/quantize.h"
+#include "model_folder_test.h"
 #include "test_helpers.h"
 
 namespace mlxcpp::test {
@@ -64,14 +64,12 @@ double max_abs_diff(const array& a, const array& b) {
 }
 
 array golden_logits(const lm::LoadedModel& m, const std::string& folder) {
-  std::ifstream in(fixture("lm/" + folder + "/golden/tokens.json"));
-  const auto ids = nlohmann::json::parse(in)["ids"].get<std::vector<int>>();
+  const auto ids = fixture_prompt(folder);
   return squeeze((*m.model)(array(ids.begin(), {1, int(ids.size())}, int32), nullptr), 0);
 }
 
 double folder_atol(const std::string& folder) {
-  std::ifstream in(fixture("lm/index.json"));
-  const auto index = nlohmann::json::parse(in);
+  const auto index = read_json(fixture("lm/index.json"));
   for (const auto& m : index["models"]) {
     if (m["folder"] == folder) {
       return m["logits_atol"].get<double>();

@@ -3,17 +3,15 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <fstream>
-
 #include "mlxcpp/lm/speculative.h"
+#include "model_folder_test.h"
 #include "test_helpers.h"
 
 namespace mlxcpp::test {
 namespace {
 
 TEST(Speculative, GreedyOutputIsTheModelsOwn) {
-  std::ifstream in(fixture("lm/llama/golden/greedy.json"));
-  const auto g = nlohmann::json::parse(in);
+  const auto g = read_json(fixture("lm/llama/golden/greedy.json"));
   const auto prompt = g["prompt_ids"].get<std::vector<int>>();
   const auto want = g["generated_ids"].get<std::vector<int>>();
   const lm::LoadedModel model = lm::load(fixture("lm/llama"));
