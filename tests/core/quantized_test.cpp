@@ -186,6 +186,22 @@ auto with_kernel(q::Kernel k, F&& f) {
   }
 }
 
+// `run` (values of a product) with every kernel this CPU has against the scalar reference:
+// within one ulp of dt plus 2e-5 relative. `what` names the case in failures.
+template <typename F>
+void expect_kernels_match_scalar(F&& run, Dtype dt, const std::string& what) {
+  const auto want = with_kernel(q::Kernel::scalar, run);
+  for (q::Kernel k : q::available_kernels()) {
+    SCOPED_TRACE(std::string(q::kernel_name(k)) + " " + what);
+    const auto got = with_kernel(k, run);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      ASSERT_NEAR(got[i], want[i], ulp_of(dt, want[i]) + 2e-5 * (1 + std::abs(want[i])))
+          << "at " << i;
+    }
+  }
+}
+
 // ------------------------------------------------------------ MLX goldens
 
 TEST(QuantizedFixtures, QuantizeIsBitExact) {
@@ -494,17 +510,10 @@ TEST(Quantized, EveryKernelMatchesTheScalarReference) {
           array y = quantized_matmul(x, qw[0], qw[1], b, transpose, f.gs, f.bits, f.mode);
           return values<double>(y);
         };
-        const auto want = with_kernel(q::Kernel::scalar, run);
-        for (q::Kernel k : kernels) {
-          SCOPED_TRACE(std::string(q::kernel_name(k)) + " " + f.mode + " bits " +
-                       std::to_string(f.bits) + " gs " + std::to_string(f.gs) +
-                       (transpose ? " T" : " N") + " M " + std::to_string(M));
-          const auto got = with_kernel(k, run);
-          for (size_t i = 0; i < got.size(); ++i) {
-            ASSERT_NEAR(got[i], want[i], ulp_of(dt, want[i]) + 2e-5 * (1 + std::abs(want[i])))
-                << "at " << i;
-          }
-        }
+        expect_kernels_match_scalar(run, dt,
+                                    f.mode + " bits " + std::to_string(f.bits) + " gs " +
+                                        std::to_string(f.gs) + (transpose ? " T" : " N") + " M " +
+                                        std::to_string(M));
       }
     }
   }
@@ -514,7 +523,6 @@ TEST(Quantized, EveryKernelMatchesTheScalarReference) {
 // kernel against the scalar reference, with M off the 32-row tiles and N off the 6-row
 // micro-tiles and the 48-row blocks.
 TEST(Quantized, BfloatGemmMatchesTheScalarReference) {
-  const auto kernels = q::available_kernels();
   uint32_t seed = 1300;
   for (const auto& f : all_formats()) {
     if (f.mode != "affine" || (f.bits != 4 && f.bits != 8)) {
@@ -529,17 +537,9 @@ TEST(Quantized, BfloatGemmMatchesTheScalarReference) {
       auto run = [&] {
         return values<double>(quantized_matmul(x, qw[0], qw[1], qw[2], true, f.gs, f.bits));
       };
-      const auto want = with_kernel(q::Kernel::scalar, run);
-      for (q::Kernel k : kernels) {
-        SCOPED_TRACE(std::string(q::kernel_name(k)) + " bits " + std::to_string(f.bits) + " gs " +
-                     std::to_string(f.gs) + " M " + std::to_string(M));
-        const auto got = with_kernel(k, run);
-        ASSERT_EQ(got.size(), want.size());
-        for (size_t i = 0; i < got.size(); ++i) {
-          ASSERT_NEAR(got[i], want[i], ulp_of(bfloat16, want[i]) + 2e-5 * (1 + std::abs(want[i])))
-              << "at " << i;
-        }
-      }
+      expect_kernels_match_scalar(run, bfloat16,
+                                  "bits " + std::to_string(f.bits) + " gs " + std::to_string(f.gs) +
+                                      " M " + std::to_string(M));
     }
   }
 }
@@ -549,7 +549,6 @@ TEST(Quantized, BfloatGemmMatchesTheScalarReference) {
 // chunks (a short last chunk for group sizes 32 and 64), rows off the 4-row blocks, and
 // activations spanning many binades (every bfloat16 part of a float32 value matters).
 TEST(Quantized, GemvKernelsMatchTheScalarReferenceForEveryDtype) {
-  const auto kernels = q::available_kernels();
   uint32_t seed = 1300;
   for (int bits : {4, 8}) {
     for (int gs : {32, 64, 128}) {
@@ -567,17 +566,10 @@ TEST(Quantized, GemvKernelsMatchTheScalarReferenceForEveryDtype) {
           auto run = [&] {
             return values<double>(quantized_matmul(x, qw[0], qw[1], qw[2], true, gs, bits));
           };
-          const auto want = with_kernel(q::Kernel::scalar, run);
-          for (q::Kernel k : kernels) {
-            SCOPED_TRACE(std::string(q::kernel_name(k)) + " bits " + std::to_string(bits) + " gs " +
-                         std::to_string(gs) + " " + std::string(dtype_name(dt)) + " M " +
-                         std::to_string(M));
-            const auto got = with_kernel(k, run);
-            for (size_t i = 0; i < got.size(); ++i) {
-              ASSERT_NEAR(got[i], want[i], ulp_of(dt, want[i]) + 2e-5 * (1 + std::abs(want[i])))
-                  << "at " << i;
-            }
-          }
+          expect_kernels_match_scalar(run, dt,
+                                      "bits " + std::to_string(bits) + " gs " + std::to_string(gs) +
+                                          " " + std::string(dtype_name(dt)) + " M " +
+                                          std::to_string(M));
         }
       }
     }
