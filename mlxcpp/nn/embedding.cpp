@@ -19,11 +19,7 @@ array Embedding::as_linear(const array& x) const {
 std::unique_ptr<Module> Embedding::to_quantized(const QuantSpec& spec) const {
   const auto q = quantize(weight, spec.group_size, spec.bits, spec.mode);
   auto out = std::make_unique<QuantizedEmbedding>(weight.shape(0), weight.shape(1), spec);
-  out->weight = q[0];
-  out->scales = q[1];
-  if (q.size() > 2) {
-    out->biases = q[2];
-  }
+  set_quantized(q, out->weight, out->scales, out->biases);
   return out;
 }
 

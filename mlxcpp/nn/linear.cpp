@@ -12,6 +12,15 @@ Shape scales_shape(int rows, int cols, const QuantSpec& q) {
   return {rows, cols / q.group_size};
 }
 
+void set_quantized(const std::vector<array>& q, array& weight, array& scales,
+                   std::optional<array>& biases) {
+  weight = q[0];
+  scales = q[1];
+  if (q.size() > 2) {
+    biases = q[2];
+  }
+}
+
 Linear::Linear(int in_features, int out_features, bool has_bias) {
   param("weight", weight, {out_features, in_features});
   if (has_bias) {
@@ -31,11 +40,7 @@ std::unique_ptr<Module> Linear::to_quantized(const QuantSpec& spec) const {
   const auto q = quantize(weight, spec.group_size, spec.bits, spec.mode);
   auto out =
       std::make_unique<QuantizedLinear>(weight.shape(1), weight.shape(0), bias.has_value(), spec);
-  out->weight = q[0];
-  out->scales = q[1];
-  if (q.size() > 2) {
-    out->biases = q[2];
-  }
+  set_quantized(q, out->weight, out->scales, out->biases);
   if (bias) {
     out->bias = *bias;
   }

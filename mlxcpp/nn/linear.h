@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "mlxcpp/nn/module.h"
 
@@ -19,6 +20,10 @@ struct QuantSpec {
 /** The parameter shapes of a quantized [rows, cols] matrix: packed weight, scales. */
 Shape packed_shape(int rows, int cols, const QuantSpec& q);
 Shape scales_shape(int rows, int cols, const QuantSpec& q);
+
+/** Puts quantize()'s {weight, scales[, biases]} into a quantized layer's parameter slots. */
+void set_quantized(const std::vector<array>& q, array& weight, array& scales,
+                   std::optional<array>& biases);
 
 /** What model code calls: a float or quantized linear layer. */
 class LinearLayer : public Module {

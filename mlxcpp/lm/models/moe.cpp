@@ -28,11 +28,7 @@ std::unique_ptr<nn::Module> SwitchLinear::to_quantized(const nn::QuantSpec& spec
   const auto q = quantize(weight_, spec.group_size, spec.bits, spec.mode);
   auto out =
       std::make_unique<SwitchLinear>(weight_.shape(2), weight_.shape(1), weight_.shape(0), spec);
-  out->weight_ = q[0];
-  out->scales_ = q[1];
-  if (q.size() > 2) {
-    out->biases_ = q[2];
-  }
+  nn::set_quantized(q, out->weight_, *out->scales_, out->biases_);
   return out;
 }
 
