@@ -104,6 +104,12 @@ void BM_QmmGemvSmall(benchmark::State& state) {
   run_gemv(state, n, k, 4, mx::bfloat16, false);
 }
 
+// A 4-bit weight small enough for one core's L2 (arg: N rows x 4096, bfloat16): the
+// kernel's own rate, without DRAM or the last-level cache in the way.
+void BM_QmmGemvL2(benchmark::State& state) {
+  run_gemv(state, int(state.range(0)), 4096, 4, mx::bfloat16, true);
+}
+
 // args: N, bits, activation dtype (0 float16: the float path; 1 bfloat16: the AVX-512
 // BF16 GEMM where the CPU has it); M = 512 (a prompt being prefilled)
 void BM_QmmGemm(benchmark::State& state) {
@@ -179,6 +185,7 @@ BENCHMARK(BM_QmmGemvSmall)
     ->Args({1024, 3072})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
+BENCHMARK(BM_QmmGemvL2)->Arg(128)->Arg(256)->UseRealTime();
 BENCHMARK(BM_QmmGemvDtype)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_QmmGemm)
     ->ArgsProduct({{4096}, {4, 8}, {0, 1}})

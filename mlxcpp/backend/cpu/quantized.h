@@ -142,13 +142,16 @@ void set_kernel(std::optional<Kernel> k);
 
 /** One GEMV task for the transposed layout: `rows` rows of W (row r at w + r * row_bytes),
  *  each K = G * group_size codes, against M activation rows. */
+// Floats past a GEMV tile's scales that its kernels may read (whole-vector loads).
+constexpr int64_t kGemvScalePad = 16;
+
 struct GemvTile {
   const uint8_t* w = nullptr;
   int64_t row_bytes = 0;
   int64_t rows = 0;
   const float* x = nullptr;     // [M][K] float32, in the kernel's layout (see x_layout_unit)
   const float* xsum = nullptr;  // [M][G] group sums of x (affine), else null
-  const float* sf = nullptr;    // [rows][G] scales as float
+  const float* sf = nullptr;    // [rows][G] scales as float, kGemvScalePad more readable
   const float* bf = nullptr;    // [rows][G] biases as float (affine), else null
   float* res = nullptr;         // [rows][M] results
   int M = 0;

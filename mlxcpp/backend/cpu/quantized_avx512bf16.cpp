@@ -66,8 +66,8 @@ struct ChunkArgs {
   const float* const* sf;
   int64_t c;
   int gpc;
-  __mmask32 wmask;
-  __mmask16 smask;
+  __mmask32 wmask;  // short (last) chunk only
+  __mmask16 smask;  // short (last) chunk only
   int64_t ahead;
   int64_t row_bytes;
 };
@@ -75,7 +75,7 @@ struct ChunkArgs {
 // Row R of a chunk, then rows R + 1 .. NR - 1. Recursion rather than a loop: every index
 // into tot is a constant before GCC's scalar replacement of aggregates runs, so the
 // accumulators stay in registers (a loop left them on the stack, stored every chunk).
-template <int PARTS, int NR, int MT, int R>
+template <int PARTS, int NR, int MT, bool SHORT, int R>
 MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void chunk_rows(
     const ChunkArgs<NR>& a, __m512i table, __m512i sidx, const __m512bh (&xv)[MT][PARTS][4],
     __m512 (&tot)[NR][MT]) {
@@ -83,13 +83,16 @@ MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void chunk_rows(
   if (a.ahead > 0) {
     _mm_prefetch(reinterpret_cast<const char*>(src + a.ahead * a.row_bytes), _MM_HINT_T0);
   }
-  const __m512i q = _mm512_maskz_loadu_epi16(a.wmask, src);
+  // Masked loads only where the chunk is short: on Zen 5 they cost ~15 % of the loop.
+  const __m512i q = SHORT ? _mm512_maskz_loadu_epi16(a.wmask, src) : _mm512_loadu_si512(src);
   const __m512bh n0 = as_bh(_mm512_permutexvar_epi16(q, table));
   const __m512bh n1 = as_bh(_mm512_permutexvar_epi16(_mm512_srli_epi16(q, 4), table));
   const __m512bh n2 = as_bh(_mm512_permutexvar_epi16(_mm512_srli_epi16(q, 8), table));
   const __m512bh n3 = as_bh(_mm512_permutexvar_epi16(_mm512_srli_epi16(q, 12), table));
-  const __m512 s =
-      _mm512_permutexvar_ps(sidx, _mm512_maskz_loadu_ps(a.smask, a.sf[R] + a.c * a.gpc));
+  // A full chunk reads 4 scales (of which gpc are its own; sf has room past its end).
+  const float* sp = a.sf[R] + a.c * a.gpc;
+  const __m512 s = _mm512_permutexvar_ps(
+      sidx, SHORT ? _mm512_maskz_loadu_ps(a.smask, sp) : _mm512_castps128_ps512(_mm_loadu_ps(sp)));
 #pragma GCC unroll 4
   for (int m = 0; m < MT; ++m) {
     // Two independent chains per row halve the dot-product latency on the critical path.
@@ -104,7 +107,7 @@ MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void chunk_rows(
     tot[R][m] = _mm512_fmadd_ps(_mm512_add_ps(d0, d1), s, tot[R][m]);
   }
   if constexpr (R + 1 < NR) {
-    chunk_rows<PARTS, NR, MT, R + 1>(a, table, sidx, xv, tot);
+    chunk_rows<PARTS, NR, MT, SHORT, R + 1>(a, table, sidx, xv, tot);
   }
 }
 
@@ -134,6 +137,27 @@ MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void finish_rows(
   }
 }
 
+// Chunk a.c of rows 0 .. NR - 1 against activation rows m0 .. m0 + MT.
+template <int PARTS, int NR, int MT, bool SHORT>
+MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void chunk(const GemvTile& t, int m0,
+                                                                   const ChunkArgs<NR>& a,
+                                                                   __m512i table, __m512i sidx,
+                                                                   __m512 (&tot)[NR][MT]) {
+  __m512bh xv[MT][PARTS][4];
+#pragma GCC unroll 4
+  for (int m = 0; m < MT; ++m) {
+#pragma GCC unroll 4
+    for (int p = 0; p < PARTS; ++p) {
+      const uint16_t* xp = t.xb + (int64_t(m0 + m) * PARTS + p) * t.kpad + a.c * kChunk;
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) {
+        xv[m][p][j] = as_bh(_mm512_loadu_si512(xp + 32 * j));
+      }
+    }
+  }
+  chunk_rows<PARTS, NR, MT, SHORT, 0>(a, table, sidx, xv, tot);
+}
+
 // Rows r0 .. r0 + NR of the tile against activation rows m0 .. m0 + MT, PARTS bfloat16
 // parts per activation value.
 template <int PARTS, int NR, int MT>
@@ -152,26 +176,18 @@ MLXCPP_AVX512BF16 void rows_kernel(const GemvTile& t, int64_t r0, int m0) {
   // hardware prefetchers lose track of NR interleaved 2 KiB streams.
   const int64_t ahead = t.rows - r0 - NR + t.rows_after >= t.prefetch_rows ? t.prefetch_rows : 0;
   __m512 tot[NR][MT] = {};
-  for (int64_t c = 0; c < chunks; ++c) {
-    const int64_t left = int64_t(t.K) - c * kChunk;
-    // Words (4 codes each) and groups of this chunk that exist: the last chunk may be short.
-    const __mmask32 wmask = left >= kChunk ? ~__mmask32(0) : __mmask32((1ull << (left / 4)) - 1);
-    const int groups = left >= kChunk ? gpc : int(left / t.group_size);
-    const __mmask16 smask = __mmask16((1u << groups) - 1);
-    __m512bh xv[MT][PARTS][4];
-#pragma GCC unroll 4
-    for (int m = 0; m < MT; ++m) {
-#pragma GCC unroll 4
-      for (int p = 0; p < PARTS; ++p) {
-        const uint16_t* xp = t.xb + (int64_t(m0 + m) * PARTS + p) * t.kpad + c * kChunk;
-#pragma GCC unroll 4
-        for (int j = 0; j < 4; ++j) {
-          xv[m][p][j] = as_bh(_mm512_loadu_si512(xp + 32 * j));
-        }
-      }
-    }
-    chunk_rows<PARTS, NR, MT, 0>(ChunkArgs<NR>{w, sf, c, gpc, wmask, smask, ahead, t.row_bytes},
-                                 table, sidx, xv, tot);
+  const int64_t full = int64_t(t.K) / kChunk;
+  for (int64_t c = 0; c < full; ++c) {
+    chunk<PARTS, NR, MT, false>(t, m0, ChunkArgs<NR>{w, sf, c, gpc, 0, 0, ahead, t.row_bytes},
+                                table, sidx, tot);
+  }
+  if (full < chunks) {
+    // Words (4 codes each) and groups of the short last chunk that exist.
+    const int64_t left = int64_t(t.K) - full * kChunk;
+    const __mmask32 wmask = __mmask32((1ull << (left / 4)) - 1);
+    const __mmask16 smask = __mmask16((1u << (left / t.group_size)) - 1);
+    chunk<PARTS, NR, MT, true>(
+        t, m0, ChunkArgs<NR>{w, sf, full, gpc, wmask, smask, ahead, t.row_bytes}, table, sidx, tot);
   }
   finish_rows<NR, MT, 0>(t, r0, m0, tot);
 }

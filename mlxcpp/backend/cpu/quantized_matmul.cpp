@@ -476,7 +476,7 @@ void gemv_t_rows(const Problem& p, const Product& pr, const GemvX& gx, int64_t n
   // Per-thread scratch, kept across calls: a unit of work is only ~32 KiB of W.
   thread_local std::vector<float> sf, bf, res;
   const size_t tile = size_t(std::min(kTile, n1 - n0));
-  sf.resize(std::max(sf.size(), tile * G));
+  sf.resize(std::max(sf.size(), tile * G + cpu::quant::kGemvScalePad));
   bf.resize(std::max(bf.size(), tile * G));
   res.resize(std::max(res.size(), tile * p.M));
   for (int64_t s0 = n0; s0 < n1; s0 += kTile) {
