@@ -185,7 +185,7 @@ BENCHMARK(BM_QmmGemvSmall)
     ->Args({1024, 3072})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
-BENCHMARK(BM_QmmGemvL2)->Arg(128)->Arg(256)->UseRealTime();
+BENCHMARK(BM_QmmGemvL2)->Arg(8)->Arg(128)->Arg(256)->UseRealTime();
 BENCHMARK(BM_QmmGemvDtype)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_QmmGemm)
     ->ArgsProduct({{4096}, {4, 8}, {0, 1}})

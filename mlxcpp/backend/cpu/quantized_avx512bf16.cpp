@@ -224,29 +224,54 @@ MLXCPP_AVX512BF16 void gemv_parts(const GemvTile& t) {
   }
 }
 
-// bfloat16 bits of the top 8 significant bits of v (truncation keeps v - part exact).
-inline uint16_t top_bf16(float v, float& rest) {
-  uint32_t b;
-  std::memcpy(&b, &v, sizeof(b));
-  b &= 0xffff0000u;
-  float hi;
-  std::memcpy(&hi, &b, sizeof(hi));
-  // An infinite value is all in its first part (inf - inf would add a NaN part).
-  rest = (b & 0x7f800000u) == 0x7f800000u ? 0.0f : v - hi;
-  return static_cast<uint16_t>(b >> 16);
+// One part of 16 values: the bfloat16 bits of their top 8 significant bits (truncation
+// keeps v - part exact) as 16-bit words, and v left as what that part did not take. An
+// infinite or NaN value is all in its first part (inf - inf would add a NaN part).
+MLXCPP_AVX512BF16 inline __m256i take_part(__m512& v) {
+  const __m512i bits = _mm512_castps_si512(v);
+  const __m512i top = _mm512_and_si512(bits, _mm512_set1_epi32(int(0xffff0000u)));
+  const __m512i exp_all = _mm512_set1_epi32(0x7f800000);
+  const __mmask16 finite = _mm512_cmpneq_epi32_mask(_mm512_and_si512(bits, exp_all), exp_all);
+  v = _mm512_maskz_sub_ps(finite, v, _mm512_castsi512_ps(top));
+  return _mm512_cvtepi32_epi16(_mm512_srli_epi32(top, 16));
 }
 
 }  // namespace
 
-void prepare_x_bf16(const float* x, int64_t K, int parts, int64_t kpad, uint16_t* out) {
+// Per 128-value chunk: 8 vectors of 16 values become one part's 4 vectors of 32 words
+// (w16[a] holds values 32a .. 32a + 31); out word 32 j + w is value 4 w + j, which one
+// two-source word permutation gathers for w < 16 from values 0..63 and the same
+// permutation for w >= 16 from values 64..127.
+MLXCPP_AVX512BF16 void prepare_x_bf16(const float* x, int64_t K, int parts, int64_t kpad,
+                                      uint16_t* out) {
+  alignas(64) uint16_t idx[4][32];
+  for (int j = 0; j < 4; ++j) {
+    for (int w = 0; w < 32; ++w) {
+      idx[j][w] = uint16_t(4 * (w % 16) + j);
+    }
+  }
   for (int64_t c = 0; c < kpad; c += kChunk) {
-    for (int j = 0; j < 4; ++j) {
-      for (int w = 0; w < 32; ++w) {
-        const int64_t k = c + 4 * w + j;
-        float v = k < K ? x[k] : 0.0f;
-        for (int p = 0; p < parts; ++p) {
-          out[p * kpad + c + 32 * j + w] = top_bf16(v, v);
-        }
+    __m512 v[8];
+    for (int i = 0; i < 8; ++i) {
+      const int64_t left = K - c - 16 * i;
+      const __mmask16 m = left >= 16  ? __mmask16(0xffff)
+                          : left <= 0 ? __mmask16(0)
+                                      : __mmask16((1u << left) - 1);
+      v[i] = _mm512_maskz_loadu_ps(m, x + c + 16 * i);
+    }
+    for (int p = 0; p < parts; ++p) {
+      __m512i w16[4];
+      for (int a = 0; a < 4; ++a) {
+        const __m256i lo = take_part(v[2 * a]);
+        const __m256i hi = take_part(v[2 * a + 1]);
+        w16[a] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+      }
+      uint16_t* o = out + p * kpad + c;
+      for (int j = 0; j < 4; ++j) {
+        const __m512i ij = _mm512_load_si512(idx[j]);
+        const __m512i first = _mm512_permutex2var_epi16(w16[0], ij, w16[1]);
+        const __m512i second = _mm512_permutex2var_epi16(w16[2], ij, w16[3]);
+        _mm512_storeu_si512(o + 32 * j, _mm512_mask_blend_epi16(0xffff0000u, first, second));
       }
     }
   }
