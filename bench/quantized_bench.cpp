@@ -95,9 +95,9 @@ void BM_QmmGemvDtype(benchmark::State& state) {
       benchmark::Counter(q.bytes * double(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
 }
 
-// The projections of a Qwen3-0.6B layer (args: N, K), 4-bit with bfloat16 activations,
-// scales and biases, every call from DRAM: at 0.5-2 MiB a call, fixed costs (waking the
-// pool, preparing x) weigh as much as in a model's decode step.
+// The projections of a Qwen3-0.6B layer and its tied output head (args: N, K), 4-bit with bfloat16
+// activations, scales and biases, every call from DRAM: at 0.5-2 MiB a call, fixed costs (waking
+// the pool, preparing x) weigh as much as in a model's decode step.
 void BM_QmmGemvSmall(benchmark::State& state) {
   const int n = int(state.range(0));
   const int k = int(state.range(1));
@@ -183,6 +183,7 @@ BENCHMARK(BM_QmmGemvSmall)
     ->Args({2048, 1024})
     ->Args({3072, 1024})
     ->Args({1024, 3072})
+    ->Args({151936, 1024})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 BENCHMARK(BM_QmmGemvL2)->Arg(8)->Arg(128)->Arg(256)->UseRealTime();
