@@ -153,7 +153,11 @@ struct GemvTile {
   const float* xsum = nullptr;  // [M][G] group sums of x (affine), else null
   const float* sf = nullptr;    // [rows][G] scales as float, kGemvScalePad more readable
   const float* bf = nullptr;    // [rows][G] biases as float (affine), else null
-  float* res = nullptr;         // [rows][M] results
+  // Or (BF16 kernel, bfloat16 x; sf and bf then null) bfloat16 scales and biases read in
+  // place, [rows][G] each.
+  const uint16_t* sh = nullptr;
+  const uint16_t* bh = nullptr;
+  float* res = nullptr;  // [rows][M] results
   int M = 0;
   int K = 0;
   int G = 0;

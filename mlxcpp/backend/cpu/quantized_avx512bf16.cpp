@@ -26,6 +26,7 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 
+#include <stdexcept>
 #include "mlxcpp/backend/cpu/isa_target.h"
 
 namespace mlxcpp::cpu::quant {
@@ -63,7 +64,8 @@ MLXCPP_AVX512BF16 inline __m512i scale_index(int group_size) {
 template <int NR>
 struct ChunkArgs {
   const uint8_t* const* w;
-  const float* const* sf;
+  const float* const* sf;     // float scales (GPC = 0)
+  const uint16_t* const* sh;  // bfloat16 scales read in place (GPC > 0)
   int64_t c;
   int gpc;
   __mmask32 wmask;  // short (last) chunk only
@@ -75,7 +77,37 @@ struct ChunkArgs {
 // Row R of a chunk, then rows R + 1 .. NR - 1. Recursion rather than a loop: every index
 // into tot is a constant before GCC's scalar replacement of aggregates runs, so the
 // accumulators stay in registers (a loop left them on the stack, stored every chunk).
-template <int PARTS, int NR, int MT, bool SHORT, int R>
+// The scale vector of chunk a.c of row R: lane l holds the scale of the group that lane's
+// codes belong to. GPC = 0: float scales (4 read, sf has room past its end); GPC > 0:
+// bfloat16 scales read in place, exactly the chunk's GPC of them, and widened by placing
+// each in the high half of a lane (sidx then holds the group in those halves).
+template <int GPC, bool SHORT, int NR, int R>
+MLXCPP_AVX512BF16 __attribute__((always_inline)) inline __m512 chunk_scales(const ChunkArgs<NR>& a,
+                                                                            __m512i sidx) {
+  if constexpr (GPC == 0) {
+    const float* sp = a.sf[R] + a.c * a.gpc;
+    return _mm512_permutexvar_ps(sidx, SHORT ? _mm512_maskz_loadu_ps(a.smask, sp)
+                                             : _mm512_castps128_ps512(_mm_loadu_ps(sp)));
+  } else {
+    const uint16_t* sp = a.sh[R] + a.c * GPC;
+    __m128i raw;
+    if constexpr (SHORT) {
+      raw = _mm_maskz_loadu_epi16(__mmask8(a.smask), sp);
+    } else if constexpr (GPC == 1) {
+      raw = _mm_cvtsi32_si128(*sp);
+    } else if constexpr (GPC == 2) {
+      uint32_t v;
+      std::memcpy(&v, sp, sizeof(v));
+      raw = _mm_cvtsi32_si128(int(v));
+    } else {
+      raw = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sp));
+    }
+    return _mm512_castsi512_ps(
+        _mm512_maskz_permutexvar_epi16(0xaaaaaaaau, sidx, _mm512_castsi128_si512(raw)));
+  }
+}
+
+template <int PARTS, int NR, int MT, int GPC, bool SHORT, int R>
 MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void chunk_rows(
     const ChunkArgs<NR>& a, __m512i table, __m512i sidx, const __m512bh (&xv)[MT][PARTS][4],
     __m512 (&tot)[NR][MT]) {
@@ -89,10 +121,7 @@ MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void chunk_rows(
   const __m512bh n1 = as_bh(_mm512_permutexvar_epi16(_mm512_srli_epi16(q, 4), table));
   const __m512bh n2 = as_bh(_mm512_permutexvar_epi16(_mm512_srli_epi16(q, 8), table));
   const __m512bh n3 = as_bh(_mm512_permutexvar_epi16(_mm512_srli_epi16(q, 12), table));
-  // A full chunk reads 4 scales (of which gpc are its own; sf has room past its end).
-  const float* sp = a.sf[R] + a.c * a.gpc;
-  const __m512 s = _mm512_permutexvar_ps(
-      sidx, SHORT ? _mm512_maskz_loadu_ps(a.smask, sp) : _mm512_castps128_ps512(_mm_loadu_ps(sp)));
+  const __m512 s = chunk_scales<GPC, SHORT, NR, R>(a, sidx);
 #pragma GCC unroll 4
   for (int m = 0; m < MT; ++m) {
     // Two independent chains per row halve the dot-product latency on the critical path.
@@ -107,7 +136,7 @@ MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void chunk_rows(
     tot[R][m] = _mm512_fmadd_ps(_mm512_add_ps(d0, d1), s, tot[R][m]);
   }
   if constexpr (R + 1 < NR) {
-    chunk_rows<PARTS, NR, MT, SHORT, R + 1>(a, table, sidx, xv, tot);
+    chunk_rows<PARTS, NR, MT, GPC, SHORT, R + 1>(a, table, sidx, xv, tot);
   }
 }
 
@@ -119,16 +148,20 @@ MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void finish_rows(
 #pragma GCC unroll 4
   for (int m = 0; m < MT; ++m) {
     __m512 acc = tot[R][m];
-    if (t.bf != nullptr) {
-      // sum_g bias_g * sum(x over group g), the biases' share of the dot product.
-      const float* bf = t.bf + (r0 + R) * t.G;
-      const float* xs = t.xsum + int64_t(m0 + m) * t.G;
-      for (int g = 0; g < t.G; g += 16) {
-        const int gl = t.G - g;
-        const __mmask16 gm = gl >= 16 ? __mmask16(0xffff) : __mmask16((1u << gl) - 1);
-        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(gm, bf + g), _mm512_maskz_loadu_ps(gm, xs + g),
-                              acc);
-      }
+    // sum_g bias_g * sum(x over group g), the biases' share of the dot product.
+    const float* xs = t.xsum + int64_t(m0 + m) * t.G;
+    for (int g = 0; t.bf != nullptr && g < t.G; g += 16) {
+      const int gl = t.G - g;
+      const __mmask16 gm = gl >= 16 ? __mmask16(0xffff) : __mmask16((1u << gl) - 1);
+      const __m512 b = _mm512_maskz_loadu_ps(gm, t.bf + (r0 + R) * t.G + g);
+      acc = _mm512_fmadd_ps(b, _mm512_maskz_loadu_ps(gm, xs + g), acc);
+    }
+    for (int g = 0; t.bh != nullptr && g < t.G; g += 16) {
+      const int gl = t.G - g;
+      const __mmask16 gm = gl >= 16 ? __mmask16(0xffff) : __mmask16((1u << gl) - 1);
+      const __m256i raw = _mm256_maskz_loadu_epi16(gm, t.bh + (r0 + R) * t.G + g);
+      const __m512 b = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
+      acc = _mm512_fmadd_ps(b, _mm512_maskz_loadu_ps(gm, xs + g), acc);
     }
     t.res[(r0 + R) * t.M + m0 + m] = _mm512_reduce_add_ps(acc);
   }
@@ -138,7 +171,7 @@ MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void finish_rows(
 }
 
 // Chunk a.c of rows 0 .. NR - 1 against activation rows m0 .. m0 + MT.
-template <int PARTS, int NR, int MT, bool SHORT>
+template <int PARTS, int NR, int MT, int GPC, bool SHORT>
 MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void chunk(const GemvTile& t, int m0,
                                                                    const ChunkArgs<NR>& a,
                                                                    __m512i table, __m512i sidx,
@@ -155,22 +188,25 @@ MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void chunk(const GemvTil
       }
     }
   }
-  chunk_rows<PARTS, NR, MT, SHORT, 0>(a, table, sidx, xv, tot);
+  chunk_rows<PARTS, NR, MT, GPC, SHORT, 0>(a, table, sidx, xv, tot);
 }
 
 // Rows r0 .. r0 + NR of the tile against activation rows m0 .. m0 + MT, PARTS bfloat16
-// parts per activation value.
-template <int PARTS, int NR, int MT>
+// parts per activation value; GPC: see chunk_scales.
+template <int PARTS, int NR, int MT, int GPC>
 MLXCPP_AVX512BF16 void rows_kernel(const GemvTile& t, int64_t r0, int m0) {
   const int64_t chunks = (int64_t(t.K) + kChunk - 1) / kChunk;
   const int gpc = kChunk / t.group_size;  // groups per chunk
   const __m512i table = code_table();
-  const __m512i sidx = scale_index(t.group_size);
+  const __m512i sidx =
+      GPC == 0 ? scale_index(t.group_size) : _mm512_slli_epi32(scale_index(t.group_size), 16);
   const uint8_t* w[NR];
   const float* sf[NR];
+  const uint16_t* sh[NR];
   for (int r = 0; r < NR; ++r) {
     w[r] = t.w + (r0 + r) * t.row_bytes;
-    sf[r] = t.sf + (r0 + r) * t.G;
+    sf[r] = GPC == 0 ? t.sf + (r0 + r) * t.G : nullptr;
+    sh[r] = GPC == 0 ? nullptr : t.sh + (r0 + r) * t.G;
   }
   // Rows this far ahead are fetched into the cache while these rows are computed; the
   // hardware prefetchers lose track of NR interleaved 2 KiB streams.
@@ -178,49 +214,50 @@ MLXCPP_AVX512BF16 void rows_kernel(const GemvTile& t, int64_t r0, int m0) {
   __m512 tot[NR][MT] = {};
   const int64_t full = int64_t(t.K) / kChunk;
   for (int64_t c = 0; c < full; ++c) {
-    chunk<PARTS, NR, MT, false>(t, m0, ChunkArgs<NR>{w, sf, c, gpc, 0, 0, ahead, t.row_bytes},
-                                table, sidx, tot);
+    chunk<PARTS, NR, MT, GPC, false>(
+        t, m0, ChunkArgs<NR>{w, sf, sh, c, gpc, 0, 0, ahead, t.row_bytes}, table, sidx, tot);
   }
   if (full < chunks) {
     // Words (4 codes each) and groups of the short last chunk that exist.
     const int64_t left = int64_t(t.K) - full * kChunk;
     const __mmask32 wmask = __mmask32((1ull << (left / 4)) - 1);
     const __mmask16 smask = __mmask16((1u << (left / t.group_size)) - 1);
-    chunk<PARTS, NR, MT, true>(
-        t, m0, ChunkArgs<NR>{w, sf, full, gpc, wmask, smask, ahead, t.row_bytes}, table, sidx, tot);
+    chunk<PARTS, NR, MT, GPC, true>(
+        t, m0, ChunkArgs<NR>{w, sf, sh, full, gpc, wmask, smask, ahead, t.row_bytes}, table, sidx,
+        tot);
   }
   finish_rows<NR, MT, 0>(t, r0, m0, tot);
 }
 
 // All activation rows for rows r0 .. r0 + NR (NR is 4 or 1).
-template <int PARTS, int NR>
+template <int PARTS, int NR, int GPC>
 MLXCPP_AVX512BF16 void rows_all_m(const GemvTile& t, int64_t r0) {
   int m = 0;
   while (m < t.M) {
     if (t.M - m >= 2) {
       for (int r = 0; r < NR; r += 2) {
         if (NR - r >= 2) {
-          rows_kernel<PARTS, 2, 2>(t, r0 + r, m);
+          rows_kernel<PARTS, 2, 2, GPC>(t, r0 + r, m);
         } else {
-          rows_kernel<PARTS, 1, 2>(t, r0 + r, m);
+          rows_kernel<PARTS, 1, 2, GPC>(t, r0 + r, m);
         }
       }
       m += 2;
     } else {
-      rows_kernel<PARTS, NR, 1>(t, r0, m);
+      rows_kernel<PARTS, NR, 1, GPC>(t, r0, m);
       m += 1;
     }
   }
 }
 
-template <int PARTS>
+template <int PARTS, int GPC>
 MLXCPP_AVX512BF16 void gemv_parts(const GemvTile& t) {
   int64_t r = 0;
   for (; r + 4 <= t.rows; r += 4) {
-    rows_all_m<PARTS, 4>(t, r);
+    rows_all_m<PARTS, 4, GPC>(t, r);
   }
   for (; r < t.rows; ++r) {
-    rows_all_m<PARTS, 1>(t, r);
+    rows_all_m<PARTS, 1, GPC>(t, r);
   }
 }
 
@@ -282,13 +319,26 @@ int64_t bf16_padded_k(int64_t K) {
 }
 
 void gemv_t_avx512bf16(const GemvTile& t) {
+  if (t.sh != nullptr) {
+    if (t.parts != 1) {
+      throw std::logic_error("[quantized_matmul] bfloat16 scales in place need bfloat16 x.");
+    }
+    switch (kChunk / t.group_size) {
+      case 1:
+        return gemv_parts<1, 1>(t);
+      case 2:
+        return gemv_parts<1, 2>(t);
+      default:
+        return gemv_parts<1, 4>(t);
+    }
+  }
   switch (t.parts) {
     case 1:
-      return gemv_parts<1>(t);
+      return gemv_parts<1, 0>(t);
     case 2:
-      return gemv_parts<2>(t);
+      return gemv_parts<2, 0>(t);
     default:
-      return gemv_parts<3>(t);
+      return gemv_parts<3, 0>(t);
   }
 }
 

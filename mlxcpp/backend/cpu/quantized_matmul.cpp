@@ -489,9 +489,15 @@ void gemv_t_rows(const Problem& p, const Product& pr, const GemvX& gx, int64_t n
   sf.resize(std::max(sf.size(), tile * G + cpu::quant::kGemvScalePad));
   bf.resize(std::max(bf.size(), tile * G));
   res.resize(std::max(res.size(), tile * p.M));
+  // bfloat16 scales and biases with bfloat16 x (mlx-community models): the BF16 kernel
+  // widens them as it reads them, which saves a conversion pass over every tile.
+  const bool in_place = path == GemvPath::bf16 && gx.parts == 1 && p.scale_dtype == bfloat16 &&
+                        p.dtype == bfloat16 && pr.biases != nullptr;
   for (int64_t s0 = n0; s0 < n1; s0 += kTile) {
     const int64_t rows = std::min(kTile, n1 - s0);
-    load_groups(p, pr, s0 * G, rows * G, sf.data(), bf.data());
+    if (!in_place) {
+      load_groups(p, pr, s0 * G, rows * G, sf.data(), bf.data());
+    }
     prefetch_groups(p, pr, (s0 + rows) * G, std::min(rows, p.N - s0 - rows) * G);
     GemvTile t;
     t.w = pr.w + s0 * p.row_bytes;
@@ -499,8 +505,13 @@ void gemv_t_rows(const Problem& p, const Product& pr, const GemvX& gx, int64_t n
     t.rows = rows;
     t.x = gx.x;
     t.xsum = pr.biases ? gx.xsum : nullptr;
-    t.sf = sf.data();
-    t.bf = pr.biases ? bf.data() : nullptr;
+    if (in_place) {
+      t.sh = static_cast<const uint16_t*>(pr.scales) + s0 * G;
+      t.bh = static_cast<const uint16_t*>(pr.biases) + s0 * G;
+    } else {
+      t.sf = sf.data();
+      t.bf = pr.biases ? bf.data() : nullptr;
+    }
     t.res = res.data();
     t.M = int(p.M);
     t.K = int(p.K);
