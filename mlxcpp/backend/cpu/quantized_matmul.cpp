@@ -355,7 +355,7 @@ GemvPath gemv_path(const Problem& p, Kernel kernel) {
 // x of every product as float32 in the GEMV kernel's layout (or, for the BF16 kernel, as
 // bfloat16 parts), and its group sums.
 struct PreparedX {
-  std::vector<float> x;      // [P][M][K]
+  std::vector<float> x;      // [P][M][K] (other kernels than the BF16 one)
   std::vector<float> xsum;   // [P][M][G]
   std::vector<uint16_t> xb;  // [P][M][parts][kpad] (BF16 kernel)
   int parts = 0;
@@ -389,16 +389,17 @@ PreparedX prepare_x(const Problem& p, const std::vector<Product>& prods, GemvPat
     px.parts = p.dtype == bfloat16 ? 1 : p.dtype == float16 ? 2 : 3;
     px.kpad = cpu::quant::bf16_padded_k(p.K);
     px.xb.resize(prods.size() * p.M * px.parts * px.kpad);
+  } else {
+    px.x.resize(prods.size() * mk);
   }
-  px.x.resize(prods.size() * mk);
   px.xsum.resize(prods.size() * p.M * G);
-  std::vector<float> tmp(unit > 0 ? mk : 0);
+  std::vector<float> tmp(unit > 0 || px.parts > 0 ? mk : 0);
   for (size_t i = 0; i < prods.size(); ++i) {
-    float* x = px.x.data() + i * mk;
-    float* natural = unit > 0 ? tmp.data() : x;
+    float* x = px.x.empty() ? nullptr : px.x.data() + i * mk;  // the BF16 kernel reads xb
+    float* natural = tmp.empty() ? x : tmp.data();
     floats_of(prods[i].x, p.dtype, mk, natural);
     group_sums(natural, p.M * G, p.f.group_size, px.xsum.data() + i * p.M * G);
-    for (int64_t b = 0; unit > 0 && b < mk; b += unit) {
+    for (int64_t b = 0; unit > 0 && px.parts == 0 && b < mk; b += unit) {
       for (int j = 0; j < unit / 2; ++j) {
         x[b + j] = natural[b + 2 * j];
         x[b + unit / 2 + j] = natural[b + 2 * j + 1];
@@ -636,9 +637,9 @@ void run_gemv(const Problem& p, const std::vector<Product>& prods, Kernel kernel
     const int64_t i = u / per;
     const int64_t lo = (u % per) * unit;
     const int64_t hi = std::min(p.N, lo + unit);
-    const GemvX gx{px.x.data() + i * p.M * p.K, px.xsum.data() + i * p.M * p.G(),
-                   px.xb.empty() ? nullptr : px.xb.data() + i * p.M * px.parts * px.kpad, px.parts,
-                   px.kpad};
+    const GemvX gx{
+        px.x.empty() ? nullptr : px.x.data() + i * p.M * p.K, px.xsum.data() + i * p.M * p.G(),
+        px.xb.empty() ? nullptr : px.xb.data() + i * p.M * px.parts * px.kpad, px.parts, px.kpad};
     if (p.transpose) {
       gemv_t_rows(p, prods[i], gx, lo, hi, path);
     } else {
