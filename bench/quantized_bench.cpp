@@ -70,12 +70,14 @@ void run_gemv(benchmark::State& state, int n, int k, int bits, mx::Dtype dtype, 
                                                      benchmark::Counter::kIsRate);
 }
 
-// args: N (output rows), bits, cached
+// args: N (output rows), bits, cached, activation dtype (0 float16; 1 bfloat16, as
+// mlx-community models have it, with bfloat16 scales and biases)
 void BM_QmmGemv(benchmark::State& state) {
   const int n = int(state.range(0));
   const int bits = int(state.range(1));
   const int k = 4096;
-  run_gemv(state, n, k, bits, mx::float16, state.range(2) != 0);
+  const mx::Dtype dt = state.range(3) == 0 ? mx::float16 : mx::bfloat16;
+  run_gemv(state, n, k, bits, dt, state.range(2) != 0);
 }
 
 // The cached 4096 x 4096 4-bit GEMV with other activation dtypes (arg: 0 float32,
@@ -175,7 +177,7 @@ BENCHMARK(BM_ReadBandwidth)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 BENCHMARK(BM_QmmGemv)
-    ->ArgsProduct({{4096, 11008}, {4, 8}, {1, 0}})
+    ->ArgsProduct({{4096, 11008}, {4, 8}, {1, 0}, {0, 1}})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 BENCHMARK(BM_QmmGemvSmall)
