@@ -18,11 +18,13 @@ array random_parameter(const nn::Module::ParameterSpec& spec, Dtype dtype, const
   if (name.ends_with("norm.weight") || name.ends_with("layernorm.weight")) {
     return ones(shape, dtype);
   }
+  // Scales and biases vary per group and are stored densely, as in a quantized model
+  // (a broadcast constant would be copied by every product and never read from memory).
   if (name.ends_with(".scales")) {
-    return full(shape, 0.002f, dtype);
+    return random::uniform(0.0015f, 0.0025f, shape, dtype, key);
   }
   if (name.ends_with(".biases")) {
-    return full(shape, -0.015f, dtype);
+    return random::uniform(-0.02f, -0.01f, shape, dtype, key);
   }
   return astype(multiply(random::normal(shape, float32, key), array(0.02f)), dtype);
 }
