@@ -74,9 +74,6 @@ struct ChunkArgs {
   int64_t row_bytes;
 };
 
-// Row R of a chunk, then rows R + 1 .. NR - 1. Recursion rather than a loop: every index
-// into tot is a constant before GCC's scalar replacement of aggregates runs, so the
-// accumulators stay in registers (a loop left them on the stack, stored every chunk).
 // The scale vector of chunk a.c of row R: lane l holds the scale of the group that lane's
 // codes belong to. GPC = 0: float scales (4 read, sf has room past its end); GPC > 0:
 // bfloat16 scales read in place, exactly the chunk's GPC of them, and widened by placing
@@ -107,6 +104,9 @@ MLXCPP_AVX512BF16 __attribute__((always_inline)) inline __m512 chunk_scales(cons
   }
 }
 
+// Row R of a chunk, then rows R + 1 .. NR - 1. Recursion rather than a loop: every index
+// into tot is a constant before GCC's scalar replacement of aggregates runs, so the
+// accumulators stay in registers (a loop left them on the stack, stored every chunk).
 template <int PARTS, int NR, int MT, int GPC, bool SHORT, int R>
 MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void chunk_rows(
     const ChunkArgs<NR>& a, __m512i table, __m512i sidx, const __m512bh (&xv)[MT][PARTS][4],
