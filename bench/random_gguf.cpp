@@ -16,11 +16,15 @@
 #include <cstring>
 #include <exception>
 #include <numbers>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "mlxcpp/mlxcpp.h"
+#include "tools/cli/bench_shapes.h"
 
 namespace mx = mlxcpp;
 
@@ -36,46 +40,33 @@ struct ModelShape {
   int original_context;
 };
 
-const ModelShape* shape_of(const std::string& model) {
-  static const ModelShape qwen3{.arch = "qwen3",
-                                .hidden = 1024,
-                                .layers = 28,
-                                .heads = 16,
-                                .kv_heads = 8,
-                                .head_dim = 128,
-                                .ffn = 3072,
-                                .vocab = 151936,
-                                .context = 40960,
-                                .rope_theta = 1e6f,
-                                .rms_eps = 1e-6f,
-                                .qk_norm = true,
-                                .rope_factor = 0,
-                                .low_freq_factor = 0,
-                                .high_freq_factor = 0,
-                                .original_context = 0};
-  static const ModelShape llama{.arch = "llama",
-                                .hidden = 2048,
-                                .layers = 16,
-                                .heads = 32,
-                                .kv_heads = 8,
-                                .head_dim = 64,
-                                .ffn = 8192,
-                                .vocab = 128256,
-                                .context = 131072,
-                                .rope_theta = 5e5f,
-                                .rms_eps = 1e-5f,
-                                .qk_norm = false,
-                                .rope_factor = 32,
-                                .low_freq_factor = 1,
-                                .high_freq_factor = 4,
-                                .original_context = 8192};
-  if (model == "qwen3-0.6b") {
-    return &qwen3;
+// The shape `mlxcpp bench` runs under this name (tools/cli/bench_shapes.h), or nullopt.
+std::optional<ModelShape> shape_of(const std::string& model) {
+  const auto& configs = mx::cli::bench_model_configs();
+  const auto it = configs.find(model);
+  if (it == configs.end()) {
+    return std::nullopt;
   }
-  if (model == "llama-1b") {
-    return &llama;
-  }
-  return nullptr;
+  const auto c = nlohmann::json::parse(it->second);
+  const auto scaling = c.value("rope_scaling", nlohmann::json::object());
+  ModelShape m;
+  m.arch = c.at("model_type").get<std::string>();
+  m.hidden = c.at("hidden_size").get<int>();
+  m.layers = c.at("num_hidden_layers").get<int>();
+  m.heads = c.at("num_attention_heads").get<int>();
+  m.kv_heads = c.at("num_key_value_heads").get<int>();
+  m.head_dim = c.at("head_dim").get<int>();
+  m.ffn = c.at("intermediate_size").get<int>();
+  m.vocab = c.at("vocab_size").get<int>();
+  m.context = c.at("max_position_embeddings").get<int>();
+  m.rope_theta = c.at("rope_theta").get<float>();
+  m.rms_eps = c.at("rms_norm_eps").get<float>();
+  m.qk_norm = m.arch == "qwen3";
+  m.rope_factor = scaling.value("factor", 0.0f);
+  m.low_freq_factor = scaling.value("low_freq_factor", 0.0f);
+  m.high_freq_factor = scaling.value("high_freq_factor", 0.0f);
+  m.original_context = scaling.value("original_max_position_embeddings", 0);
+  return m;
 }
 
 // llama_ftype values (llama.h) for general.file_type.
@@ -228,8 +219,8 @@ int main(int argc, char** argv) {
       return usage(argv[0]);
     }
   }
-  const ModelShape* m = shape_of(model);
-  if (m == nullptr || file_type_of(type) == 0 || out.empty()) {
+  const std::optional<ModelShape> m = shape_of(model);
+  if (!m || file_type_of(type) == 0 || out.empty()) {
     return usage(argv[0]);
   }
   if (!out.ends_with(".gguf")) {

@@ -17,6 +17,7 @@
 #include "mlxcpp/lm/generate.h"
 #include "mlxcpp/lm/random_weights.h"
 #include "mlxcpp/mlxcpp.h"
+#include "tools/cli/bench_shapes.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/jsonl.h"
 
@@ -35,24 +36,6 @@ struct BenchOptions {
   bool json = false;
   bool worker = false;  // run in this process with the pool as it is
 };
-
-// The shapes the benchmark reproduces (config.json of the real models, without weights).
-const std::map<std::string, std::string>& model_shapes() {
-  static const std::map<std::string, std::string> shapes = {
-      {"qwen3-0.6b",
-       R"({"model_type": "qwen3", "hidden_size": 1024, "num_hidden_layers": 28,
-           "num_attention_heads": 16, "num_key_value_heads": 8, "head_dim": 128,
-           "intermediate_size": 3072, "vocab_size": 151936, "tie_word_embeddings": true,
-           "rms_norm_eps": 1e-6, "rope_theta": 1000000, "max_position_embeddings": 40960})"},
-      {"llama-1b",
-       R"({"model_type": "llama", "hidden_size": 2048, "num_hidden_layers": 16,
-           "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 64,
-           "intermediate_size": 8192, "vocab_size": 128256, "tie_word_embeddings": true,
-           "rms_norm_eps": 1e-5, "rope_theta": 500000, "max_position_embeddings": 131072,
-           "rope_scaling": {"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0,
-                            "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}})"}};
-  return shapes;
-}
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -121,8 +104,8 @@ double run_once(lm::Model& model, bool prompt, int n, int vocab, uint64_t seed) 
 int run_worker(const BenchOptions& o) {
   const int threads = cpu::num_threads();
   for (const auto& name : split_list(o.models)) {
-    auto it = model_shapes().find(name);
-    if (it == model_shapes().end()) {
+    auto it = bench_model_configs().find(name);
+    if (it == bench_model_configs().end()) {
       throw std::invalid_argument("--models: '" + name + "' is not qwen3-0.6b or llama-1b");
     }
     for (const auto& q : split_list(o.quant)) {
