@@ -140,11 +140,11 @@ void set_kernel(std::optional<Kernel> k);
 
 // ------------------------------------------------------ ISA-specific loops
 
-/** One GEMV task for the transposed layout: `rows` rows of W (row r at w + r * row_bytes),
- *  each K = G * group_size codes, against M activation rows. */
 // Floats past a GEMV tile's scales that its kernels may read (whole-vector loads).
 constexpr int64_t kGemvScalePad = 16;
 
+/** One GEMV task for the transposed layout: `rows` rows of W (row r at w + r * row_bytes),
+ *  each K = G * group_size codes, against M activation rows. */
 struct GemvTile {
   const uint8_t* w = nullptr;
   int64_t row_bytes = 0;

@@ -492,8 +492,8 @@ void gemv_t_rows(const Problem& p, const Product& pr, const GemvX& gx, int64_t n
   res.resize(std::max(res.size(), tile * p.M));
   // bfloat16 scales and biases with bfloat16 x (mlx-community models): the BF16 kernel
   // widens them as it reads them, which saves a conversion pass over every tile.
-  const bool in_place = path == GemvPath::bf16 && gx.parts == 1 && p.scale_dtype == bfloat16 &&
-                        p.dtype == bfloat16 && pr.biases != nullptr;
+  const bool in_place = path == GemvPath::bf16 && p.dtype == bfloat16 &&
+                        p.scale_dtype == bfloat16 && pr.biases != nullptr;
   for (int64_t s0 = n0; s0 < n1; s0 += kTile) {
     const int64_t rows = std::min(kTile, n1 - s0);
     if (!in_place) {
