@@ -9,6 +9,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,19 +20,27 @@ namespace {
 
 thread_local bool t_in_parallel = false;
 
+// The environment variable `name` as a whole decimal integer in [lo, hi]; nullopt when
+// unset or anything else.
+std::optional<long> env_integer(const char* name, long lo, long hi) {
+  const char* env = std::getenv(name);
+  if (env == nullptr) {
+    return std::nullopt;
+  }
+  char* end = nullptr;
+  const long v = std::strtol(env, &end, 10);
+  if (end == env || *end != '\0' || v < lo || v > hi) {
+    return std::nullopt;
+  }
+  return v;
+}
+
 // How long an idle worker, and a caller waiting for its job's last chunk, poll before
 // sleeping (MLXCPP_SPIN_US, default 100; 0 never polls). Decoding runs one small parallel
 // op after another with a few microseconds of serial work between them; waking a sleeping
 // thread costs tens of microseconds, as much as a 1 MiB 4-bit GEMV takes.
 std::chrono::microseconds configured_spin() {
-  if (const char* env = std::getenv("MLXCPP_SPIN_US")) {
-    char* end = nullptr;
-    long v = std::strtol(env, &end, 10);
-    if (end != env && *end == '\0' && v >= 0 && v <= 1000000) {
-      return std::chrono::microseconds(v);
-    }
-  }
-  return std::chrono::microseconds(100);
+  return std::chrono::microseconds(env_integer("MLXCPP_SPIN_US", 0, 1000000).value_or(100));
 }
 
 inline void cpu_relax() {
@@ -63,12 +72,8 @@ bool spin_until(std::chrono::microseconds spin, Ready&& ready) {
 }
 
 int configured_threads() {
-  if (const char* env = std::getenv("MLXCPP_NUM_THREADS")) {
-    char* end = nullptr;
-    long v = std::strtol(env, &end, 10);
-    if (end != env && *end == '\0' && v >= 1 && v <= 1024) {
-      return static_cast<int>(v);
-    }
+  if (const auto v = env_integer("MLXCPP_NUM_THREADS", 1, 1024)) {
+    return static_cast<int>(*v);
   }
   return std::max(1u, std::thread::hardware_concurrency());
 }
