@@ -48,10 +48,14 @@ void dot_column(const T* b, int64_t cs, const float* x, int64_t k, int64_t n, in
     }
   }
   for (int i = 0; i < M; ++i) {
-    float s = 0.0f;
-    for (int q = 0; q < kLanes; ++q) {
-      s += acc[i][q];
+    // Pairwise halving, which vectorises: a serial sum of the lanes is a chain of 16
+    // dependent adds per output, as long as the dot product itself when k is a head dim.
+    for (int w = kLanes / 2; w > 0; w /= 2) {
+      for (int q = 0; q < w; ++q) {
+        acc[i][q] += acc[i][q + w];
+      }
     }
+    float s = acc[i][0];
     for (int64_t t = p; t < k; ++t) {
       s += x[i * k + t] * static_cast<float>(col[t]);
     }
