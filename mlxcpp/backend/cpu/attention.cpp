@@ -6,7 +6,9 @@
 // rows are (query position, query head) pairs of the heads that share that
 // key/value head: grouped-query attention reads each K/V block once for all
 // of them and never repeats K/V. Per key block: S = Q K^T (GEMM), mask,
-// running max and sum, O = O * correction + P V (GEMM). Masked scores take
+// running max and sum, O = O * correction + P V (GEMM). A task of a few rows (decoding)
+// with float16 or bfloat16 K/V makes both products GEMVs that read K and V in place
+// (half_gemv), rather than converting each block to float32 for a GEMM. Masked scores take
 // the lowest finite value of the type, as MLX's composition does, so a fully
 // masked row averages V; blocks a causal mask hides entirely are skipped
 // when that cannot change the result.
@@ -18,6 +20,7 @@
 #include "mlxcpp/backend/cpu/blas.h"
 #include "mlxcpp/backend/cpu/copy.h"
 #include "mlxcpp/backend/cpu/half_convert.h"
+#include "mlxcpp/backend/cpu/half_gemv.h"
 #include "mlxcpp/backend/cpu/math.h"
 #include "mlxcpp/backend/cpu/threadpool.h"
 #include "mlxcpp/core/fast_primitives.h"
@@ -73,6 +76,8 @@ class AttentionTask {
                          std::vector<float>& buf, int64_t& ld) const;
   void apply_mask(int64_t b, int64_t g, int64_t r0, int64_t rows, int64_t j0, int64_t n);
   void accumulate(int64_t rows, int64_t n, const float* vb, int64_t ldv);
+  void block_in_place(int64_t b, int64_t g, int64_t r0, int64_t rows, int64_t j0, int64_t n);
+  void softmax_update(int64_t rows, int64_t n);
 
   const Problem& p_;
   const Operand& q_;
@@ -80,7 +85,7 @@ class AttentionTask {
   const Operand& v_;
   const array* mask_;
   const array* sinks_;
-  std::vector<float> qf_, s_, o_, m_, l_, kbuf_, vbuf_;
+  std::vector<float> qf_, s_, o_, m_, l_, kbuf_, vbuf_, dense_;
 };
 
 template <typename T>
@@ -151,9 +156,10 @@ void AttentionTask<T>::apply_mask(int64_t b, int64_t g, int64_t r0, int64_t rows
   }
 }
 
-// Online softmax update of rows with scores s_ [rows, n] and values vb [n, v_dim].
+// Online softmax step for scores s_ [rows, n]: s_ becomes the block's weights, and the
+// running max, sum and output rows are rescaled to the new max.
 template <typename T>
-void AttentionTask<T>::accumulate(int64_t rows, int64_t n, const float* vb, int64_t ldv) {
+void AttentionTask<T>::softmax_update(int64_t rows, int64_t n) {
   const float neg_inf = -std::numeric_limits<float>::infinity();
   for (int64_t r = 0; r < rows; ++r) {
     float* s = s_.data() + r * kKeyBlock;
@@ -179,8 +185,44 @@ void AttentionTask<T>::accumulate(int64_t rows, int64_t n, const float* vb, int6
       o[d] *= correction;
     }
   }
+}
+
+// Online softmax update of rows with scores s_ [rows, n] and values vb [n, v_dim].
+template <typename T>
+void AttentionTask<T>::accumulate(int64_t rows, int64_t n, const float* vb, int64_t ldv) {
+  softmax_update(rows, n);
   cpu::gemm(false, false, rows, p_.v_dim, n, 1.0f, s_.data(), kKeyBlock, vb, ldv, 1.0f, o_.data(),
             p_.v_dim);
+}
+
+// Keys [j0, j0 + n) for a few rows with half-precision K/V: S = Q K^T and O += P V as
+// GEMVs over K and V in place.
+template <typename T>
+void AttentionTask<T>::block_in_place(int64_t b, int64_t g, int64_t r0, int64_t rows, int64_t j0,
+                                      int64_t n) {
+  const Dtype dt = std::is_same_v<T, float16_t> ? float16 : bfloat16;
+  const T* kb = k_.a.template data<T>() + b * k_.sb + g * k_.sh + j0 * k_.sl;
+  const T* vb = v_.a.template data<T>() + b * v_.sb + g * v_.sh + j0 * v_.sl;
+  dense_.resize(std::max(rows * n, rows * p_.v_dim));
+  // K^T(d, j) = kb[j * sl + d]: columns contiguous.
+  cpu::half_gemv(dt, kb, 1, k_.sl, qf_.data(), rows, n, p_.head_dim, dense_.data());
+  for (int64_t r = 0; r < rows; ++r) {
+    std::copy_n(dense_.data() + r * n, n, s_.data() + r * kKeyBlock);
+  }
+  if (p_.causal || mask_ != nullptr) {
+    apply_mask(b, g, r0, rows, j0, n);
+  }
+  softmax_update(rows, n);
+  // P packed [rows, n] as half_gemv's x; V(j, d) = vb[j * sl + d]: rows contiguous.
+  for (int64_t r = 0; r < rows; ++r) {
+    std::copy_n(s_.data() + r * kKeyBlock, n, dense_.data() + r * n);
+  }
+  std::vector<float>& pv = kbuf_;
+  pv.resize(rows * p_.v_dim);
+  cpu::half_gemv(dt, vb, v_.sl, 1, dense_.data(), rows, p_.v_dim, n, pv.data());
+  for (int64_t i = 0; i < rows * p_.v_dim; ++i) {
+    o_[i] += pv[i];
+  }
 }
 
 template <typename T>
@@ -204,8 +246,14 @@ void AttentionTask<T>::run(int64_t b, int64_t g, int64_t r0, int64_t r1, T* out)
     // Every row sees at least one key, so keys past the last row's limit weigh nothing.
     k_end = std::min(p_.k_len, row(g, r1 - 1).position + shift + 1);
   }
+  constexpr bool half = !std::is_same_v<T, float>;
+  const bool in_place = half && rows <= cpu::kHalfGemvMaxRows;
   for (int64_t j0 = 0; j0 < k_end; j0 += kKeyBlock) {
     const int64_t n = std::min(kKeyBlock, k_end - j0);
+    if (in_place) {
+      block_in_place(b, g, r0, rows, j0, n);
+      continue;
+    }
     int64_t ldk = 0;
     int64_t ldv = 0;
     const float* kb = key_block(b, g, j0, n, k_, p_.head_dim, kbuf_, ldk);
