@@ -5,6 +5,7 @@
 // everywhere, as the scalar conversions.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 
@@ -41,9 +42,10 @@ inline void to_float(const float16_t* src, float* dst, int64_t n) {
 
 inline void to_float(const bfloat16_t* src, float* dst, int64_t n) {
   const uint16_t* s = reinterpret_cast<const uint16_t*>(src);
-  uint32_t* d = reinterpret_cast<uint32_t*>(dst);
   for (int64_t i = 0; i < n; ++i) {
-    d[i] = static_cast<uint32_t>(s[i]) << 16;
+    // bit_cast, not a store through uint32_t*: that is undefined on float storage, and GCC
+    // drops such stores into a local float array that is read as float afterwards.
+    dst[i] = std::bit_cast<float>(static_cast<uint32_t>(s[i]) << 16);
   }
 }
 
@@ -71,10 +73,9 @@ inline void from_float(const float* src, float16_t* dst, int64_t n) {
 }
 
 inline void from_float(const float* src, bfloat16_t* dst, int64_t n) {
-  const uint32_t* s = reinterpret_cast<const uint32_t*>(src);
   uint16_t* d = reinterpret_cast<uint16_t*>(dst);
   for (int64_t i = 0; i < n; ++i) {
-    const uint32_t u = s[i];
+    const uint32_t u = std::bit_cast<uint32_t>(src[i]);
     const bool nan = (u & 0x7fffffffu) > 0x7f800000u;
     const uint32_t rounded = u + ((u >> 16) & 1u) + 0x7fffu;
     d[i] = nan ? uint16_t(0x7fc0u) : static_cast<uint16_t>(rounded >> 16);
