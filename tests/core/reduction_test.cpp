@@ -192,6 +192,61 @@ TEST(Reduce, ArgMinArgMax) {
   EXPECT_THROW(argmax(x, 2), std::invalid_argument);
 }
 
+// The first index where the sequential rule (replace on strictly better) stops.
+uint32_t sequential_arg(const std::vector<float>& v, bool is_max) {
+  float best = v[0];
+  uint32_t index = 0;
+  for (size_t k = 1; k < v.size(); ++k) {
+    if (is_max ? v[k] > best : v[k] < best) {
+      best = v[k];
+      index = uint32_t(k);
+    }
+  }
+  return index;
+}
+
+// Long contiguous rows take a blocked path; it must give the sequential rule's index
+// exactly: ties (first wins), NaNs first (they win) or later (skipped), infinities, and
+// extremes in any block or in the short tail.
+TEST(Reduce, ArgMinArgMaxLongRowsMatchTheSequentialRule) {
+  const int n = 3 * 1024 + 37;
+  std::vector<std::vector<float>> rows;
+  uint32_t state = 12345;
+  auto next = [&] { return (state = state * 1664525u + 1013904223u) >> 8; };
+  for (int r = 0; r < 12; ++r) {
+    std::vector<float> v(n);
+    for (auto& x : v) {
+      x = float(int(next() % 41) - 20);  // small integers: many ties, exact in every type
+    }
+    rows.push_back(v);
+  }
+  rows[1][0] = NAN;                  // a NaN first wins
+  rows[2][5] = rows[2][2000] = NAN;  // later NaNs are skipped
+  rows[3][n - 3] = 100;              // the extreme in the tail
+  rows[4][1500] = INFINITY;          // an infinity in a middle block
+  rows[4][1501] = -INFINITY;
+  rows[5].assign(n, -INFINITY);  // nothing beats the first
+  rows[6].assign(n, NAN);
+  rows[7][0] = -INFINITY;
+  rows[7][2047] = 21;  // the last element of a block
+  rows[7][2048] = 21;  // a tie in the next block
+  std::vector<float> flat;
+  for (const auto& v : rows) {
+    flat.insert(flat.end(), v.begin(), v.end());
+  }
+  const array x(flat.data(), {int(rows.size()), n}, float32);
+  for (Dtype dt : {float32, float16, bfloat16}) {
+    for (bool is_max : {true, false}) {
+      const auto got =
+          values<uint32_t>(is_max ? argmax(astype(x, dt), 1) : argmin(astype(x, dt), 1));
+      for (size_t r = 0; r < rows.size(); ++r) {
+        EXPECT_EQ(got[r], sequential_arg(rows[r], is_max))
+            << "row " << r << " dtype " << dtype_name(dt) << (is_max ? " argmax" : " argmin");
+      }
+    }
+  }
+}
+
 TEST(Reduce, LargeInputsSplitAcrossThreads) {
   const int n = 1 << 22;
   auto x = ones({n});
