@@ -96,6 +96,19 @@ void BM_RmsNorm(benchmark::State& state) {
       2.0 * double(x.nbytes()) * double(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
 }
 
+// RoPE on bfloat16 queries of Qwen3-0.6B (16 heads, dim 128, base 1e6) at offset 100; arg:
+// positions (1: a decode step, 512: a prompt).
+void BM_Rope(benchmark::State& state) {
+  const int positions = int(state.range(0));
+  auto x =
+      mx::astype(mx::random::normal({1, 16, positions, kDim}, mx::random::key(1)), mx::bfloat16);
+  mx::eval(x);
+  for (auto _ : state) {
+    auto y = mx::fast::rope(x, kDim, false, 1e6f, 1.0f, 100);
+    y.eval();
+  }
+}
+
 }  // namespace
 
 // Argument 0: float32, 1: float16.
@@ -106,5 +119,7 @@ BENCHMARK(BM_SdpaPrefill<true>)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->
 BENCHMARK(BM_SdpaPrefill<false>)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_RmsNorm<true>)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_RmsNorm<false>)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+BENCHMARK(BM_Rope)->Arg(1)->Arg(512)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 BENCHMARK_MAIN();
