@@ -15,9 +15,9 @@ namespace mx = mlxcpp;
 namespace {
 
 void set_flops(benchmark::State& state, int64_t n) {
-  state.counters["GFLOP/s"] = benchmark::Counter(
-      2.0 * double(n) * double(n) * double(n) * double(state.iterations()) / 1e9,
-      benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * double(n) * double(n) * double(n) * double(state.iterations()) / 1e9,
+                         benchmark::Counter::kIsRate);
 }
 
 void BM_Matmul(benchmark::State& state) {
@@ -56,10 +56,48 @@ void BM_BlasDirect(benchmark::State& state) {
   set_flops(state, n);
 }
 
+// Decoding with bfloat16 weights: one bfloat16 row times a transposed 4096 x 4096 bfloat16
+// weight (nn::Linear), cycling through copies that together pass 256 MiB so every call
+// reads its weight from DRAM, as GB/s of weight bytes; compare quantized_bench's
+// BM_ReadBandwidth/4096/0, the machine's read rate.
+void BM_HalfGemv(benchmark::State& state) {
+  const int n = 4096, k = 4096;
+  std::vector<mx::array> ws;
+  double bytes = 0;
+  for (int i = 0; bytes < 256.0 * (1 << 20); ++i) {
+    ws.push_back(mx::astype(mx::random::normal({n, k}, mx::random::key(i)), mx::bfloat16));
+    mx::eval(ws.back());
+    bytes += double(ws.back().nbytes());
+  }
+  auto x = mx::astype(mx::random::normal({1, k}, mx::random::key(99)), mx::bfloat16);
+  mx::eval(x);
+  size_t next = 0;
+  for (auto _ : state) {
+    auto y = mx::matmul(x, mx::transpose(ws[next]));
+    next = (next + 1) % ws.size();
+    y.eval();
+  }
+  state.counters["weight GB/s"] = benchmark::Counter(
+      double(ws[0].nbytes()) * double(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+}
+
 }  // namespace
 
-BENCHMARK(BM_Matmul)->Arg(512)->Arg(1024)->Arg(2048)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_BlasDirect)->Arg(512)->Arg(1024)->Arg(2048)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Matmul)
+    ->Arg(512)
+    ->Arg(1024)
+    ->Arg(2048)
+    ->Arg(4096)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_HalfGemv)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_BlasDirect)
+    ->Arg(512)
+    ->Arg(1024)
+    ->Arg(2048)
+    ->Arg(4096)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 int main(int argc, char** argv) {
   std::printf("BLAS: %s; threads: %d\n", mx::cpu::blas_info().library.c_str(),
