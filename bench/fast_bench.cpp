@@ -39,23 +39,26 @@ void BM_SdpaDecode(benchmark::State& state) {
       benchmark::Counter(bytes * double(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
 }
 
-// A decode step of Qwen3-0.6B (arg: cached keys): one bfloat16 query of 16 heads over 8
-// key/value heads of dim 128, K and V the filled part of a larger cache buffer, as the KV
-// cache hands them over. At these lengths the step costs microseconds, so fixed costs show.
+// A decode step (args: cached keys; 0 Qwen3-0.6B: 16 query heads of dim 128, 1
+// Llama-3.2-1B: 32 of dim 64; both over 8 key/value heads): one bfloat16 query, K and V the
+// filled part of a larger cache buffer, as the KV cache hands them over. At these lengths
+// the step costs microseconds, so fixed costs show.
 void BM_SdpaDecodeCache(benchmark::State& state) {
   const int keys = int(state.range(0));
+  const int heads = state.range(1) == 0 ? 16 : 32;
+  const int dim = state.range(1) == 0 ? 128 : 64;
   const int cap = keys + 256;
   auto cache = [&](int seed) {
     auto full =
-        mx::astype(mx::random::normal({1, 8, cap, kDim}, mx::random::key(seed)), mx::bfloat16);
+        mx::astype(mx::random::normal({1, 8, cap, dim}, mx::random::key(seed)), mx::bfloat16);
     mx::eval(full);
-    return mx::slice(full, {0, 0, 0, 0}, {1, 8, keys, kDim});
+    return mx::slice(full, {0, 0, 0, 0}, {1, 8, keys, dim});
   };
-  auto q = mx::astype(mx::random::normal({1, 16, 1, kDim}, mx::random::key(1)), mx::bfloat16);
+  auto q = mx::astype(mx::random::normal({1, heads, 1, dim}, mx::random::key(1)), mx::bfloat16);
   auto k = cache(2);
   auto v = cache(3);
   mx::eval(q, k, v);
-  const float scale = 1.0f / std::sqrt(float(kDim));
+  const float scale = 1.0f / std::sqrt(float(dim));
   for (auto _ : state) {
     auto o = mx::fast::scaled_dot_product_attention(q, k, v, scale, "causal");
     o.eval();
@@ -114,7 +117,10 @@ void BM_Rope(benchmark::State& state) {
 // Argument 0: float32, 1: float16.
 BENCHMARK(BM_SdpaDecode<true>)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_SdpaDecode<false>)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
-BENCHMARK(BM_SdpaDecodeCache)->Arg(64)->Arg(512)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_SdpaDecodeCache)
+    ->ArgsProduct({{64, 512}, {0, 1}})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 BENCHMARK(BM_SdpaPrefill<true>)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SdpaPrefill<false>)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_RmsNorm<true>)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();

@@ -47,6 +47,19 @@ void dot_column(const T* b, int64_t cs, const float* x, int64_t k, int64_t n, in
       }
     }
   }
+  // Whole lanes of a short last chunk (all of k when it is a head dim of 64 or 80).
+  if (const int64_t lanes = (k - p) / kLanes * kLanes; lanes > 0) {
+    to_float(col + p, wf, lanes);
+    for (int i = 0; i < M; ++i) {
+      const float* xi = x + i * k + p;
+      for (int64_t l = 0; l < lanes; l += kLanes) {
+        for (int q = 0; q < kLanes; ++q) {
+          acc[i][q] += xi[l + q] * wf[l + q];
+        }
+      }
+    }
+    p += lanes;
+  }
   for (int i = 0; i < M; ++i) {
     // Pairwise halving, which vectorises: a serial sum of the lanes is a chain of 16
     // dependent adds per output, as long as the dot product itself when k is a head dim.
