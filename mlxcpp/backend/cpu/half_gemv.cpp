@@ -25,6 +25,20 @@ constexpr int kChunk = 128;  // weight elements converted at a time per column
 // tokens/s (1 KiB: 20, 4 KiB: 17; reading 4 columns side by side: 14).
 constexpr int64_t kPrefetchElements = 1024;
 
+// acc[i] += x[i][p .. p + len) * wf[0 .. len) lane-wise, for len a multiple of kLanes.
+template <int M, int64_t Len>
+inline void accumulate_lanes(float (&acc)[M][kLanes], const float* x, int64_t k, int64_t p,
+                             const float* wf, int64_t len = Len) {
+  for (int i = 0; i < M; ++i) {
+    const float* xi = x + i * k + p;
+    for (int64_t l = 0; l < len; l += kLanes) {
+      for (int q = 0; q < kLanes; ++q) {
+        acc[i][q] += xi[l + q] * wf[l + q];
+      }
+    }
+  }
+}
+
 // Column j of B when each column is contiguous (B(p, j) at b[j * cs + p]):
 // y[i][j] = dot(x[i], column j), for M activation rows.
 template <typename T, int M>
@@ -38,26 +52,12 @@ void dot_column(const T* b, int64_t cs, const float* x, int64_t k, int64_t n, in
       __builtin_prefetch(col + p + kPrefetchElements + line);
     }
     to_float(col + p, wf, kChunk);
-    for (int i = 0; i < M; ++i) {
-      const float* xi = x + i * k + p;
-      for (int l = 0; l < kChunk; l += kLanes) {
-        for (int q = 0; q < kLanes; ++q) {
-          acc[i][q] += xi[l + q] * wf[l + q];
-        }
-      }
-    }
+    accumulate_lanes<M, kChunk>(acc, x, k, p, wf);
   }
   // Whole lanes of a short last chunk (all of k when it is a head dim of 64 or 80).
   if (const int64_t lanes = (k - p) / kLanes * kLanes; lanes > 0) {
     to_float(col + p, wf, lanes);
-    for (int i = 0; i < M; ++i) {
-      const float* xi = x + i * k + p;
-      for (int64_t l = 0; l < lanes; l += kLanes) {
-        for (int q = 0; q < kLanes; ++q) {
-          acc[i][q] += xi[l + q] * wf[l + q];
-        }
-      }
-    }
+    accumulate_lanes<M, 0>(acc, x, k, p, wf, lanes);
     p += lanes;
   }
   for (int i = 0; i < M; ++i) {
