@@ -167,8 +167,8 @@ struct GemvTile {
   const uint16_t* xb = nullptr;
   int parts = 0;
   int64_t kpad = 0;
-  // Rows of W after the tile that may be read (prefetched) while it runs, and how far
-  // ahead to prefetch (0: not at all).
+  // Rows of W (and of sh and bh) after the tile that may be read (prefetched) while it
+  // runs, and how far ahead to prefetch (0: not at all).
   int64_t rows_after = 0;
   int64_t prefetch_rows = 0;
 };

@@ -499,7 +499,9 @@ void gemv_t_rows(const Problem& p, const Product& pr, const GemvX& gx, int64_t n
     if (!in_place) {
       load_groups(p, pr, s0 * G, rows * G, sf.data(), bf.data());
     }
-    prefetch_groups(p, pr, (s0 + rows) * G, std::min(rows, p.N - s0 - rows) * G);
+    if (!in_place) {  // the in-place kernel asks for them row by row
+      prefetch_groups(p, pr, (s0 + rows) * G, std::min(rows, p.N - s0 - rows) * G);
+    }
     GemvTile t;
     t.w = pr.w + s0 * p.row_bytes;
     t.row_bytes = p.row_bytes;
