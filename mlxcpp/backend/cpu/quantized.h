@@ -153,10 +153,11 @@ struct GemvTile {
   const float* xsum = nullptr;  // [M][G] group sums of x (affine), else null
   const float* sf = nullptr;    // [rows][G] scales as float, kGemvScalePad more readable
   const float* bf = nullptr;    // [rows][G] biases as float (affine), else null
-  // Or (BF16 kernel, bfloat16 x; sf and bf then null) bfloat16 scales and biases read in
-  // place, [rows][G] each.
+  // Or (BF16 kernel; sf and bf then null) 16-bit scales and biases read in place, [rows][G]
+  // each: bfloat16 with bfloat16 x, float16 (scales_f16) with float16 x.
   const uint16_t* sh = nullptr;
   const uint16_t* bh = nullptr;
+  bool scales_f16 = false;
   float* res = nullptr;  // [rows][M] results
   int M = 0;
   int K = 0;

@@ -76,9 +76,10 @@ struct ChunkArgs {
 
 // The scale vector of chunk a.c of row R: lane l holds the scale of the group that lane's
 // codes belong to. GPC = 0: float scales (4 read, sf has room past its end); GPC > 0:
-// bfloat16 scales read in place, exactly the chunk's GPC of them, and widened by placing
-// each in the high half of a lane (sidx then holds the group in those halves).
-template <int GPC, bool SHORT, int NR, int R>
+// 16-bit scales read in place, exactly the chunk's GPC of them: bfloat16 widened by placing
+// each in the high half of a lane (sidx then holds the group in those halves), float16
+// (F16) converted and spread by the plain lane index.
+template <int GPC, bool F16, bool SHORT, int NR, int R>
 MLXCPP_AVX512BF16 __attribute__((always_inline)) inline __m512 chunk_scales(const ChunkArgs<NR>& a,
                                                                             __m512i sidx) {
   if constexpr (GPC == 0) {
@@ -99,6 +100,9 @@ MLXCPP_AVX512BF16 __attribute__((always_inline)) inline __m512 chunk_scales(cons
     } else {
       raw = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sp));
     }
+    if constexpr (F16) {
+      return _mm512_permutexvar_ps(sidx, _mm512_castps128_ps512(_mm_cvtph_ps(raw)));
+    }
     return _mm512_castsi512_ps(
         _mm512_maskz_permutexvar_epi16(0xaaaaaaaau, sidx, _mm512_castsi128_si512(raw)));
   }
@@ -107,7 +111,7 @@ MLXCPP_AVX512BF16 __attribute__((always_inline)) inline __m512 chunk_scales(cons
 // Row R of a chunk, then rows R + 1 .. NR - 1. Recursion rather than a loop: every index
 // into tot is a constant before GCC's scalar replacement of aggregates runs, so the
 // accumulators stay in registers (a loop left them on the stack, stored every chunk).
-template <int PARTS, int NR, int MT, int GPC, bool SHORT, int R>
+template <int PARTS, int NR, int MT, int GPC, bool F16, bool SHORT, int R>
 MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void chunk_rows(
     const ChunkArgs<NR>& a, __m512i table, __m512i sidx, const __m512bh (&xv)[MT][PARTS][4],
     __m512 (&tot)[NR][MT]) {
@@ -121,7 +125,7 @@ MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void chunk_rows(
   const __m512bh n1 = as_bh(_mm512_permutexvar_epi16(_mm512_srli_epi16(q, 4), table));
   const __m512bh n2 = as_bh(_mm512_permutexvar_epi16(_mm512_srli_epi16(q, 8), table));
   const __m512bh n3 = as_bh(_mm512_permutexvar_epi16(_mm512_srli_epi16(q, 12), table));
-  const __m512 s = chunk_scales<GPC, SHORT, NR, R>(a, sidx);
+  const __m512 s = chunk_scales<GPC, F16, SHORT, NR, R>(a, sidx);
 #pragma GCC unroll 4
   for (int m = 0; m < MT; ++m) {
     // Two independent chains per row halve the dot-product latency on the critical path.
@@ -136,13 +140,13 @@ MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void chunk_rows(
     tot[R][m] = _mm512_fmadd_ps(_mm512_add_ps(d0, d1), s, tot[R][m]);
   }
   if constexpr (R + 1 < NR) {
-    chunk_rows<PARTS, NR, MT, GPC, SHORT, R + 1>(a, table, sidx, xv, tot);
+    chunk_rows<PARTS, NR, MT, GPC, F16, SHORT, R + 1>(a, table, sidx, xv, tot);
   }
 }
 
 // Adds the biases' share to rows R .. NR - 1 and stores their results (recursion, as
 // chunk_rows, so tot is only ever indexed by constants).
-template <int NR, int MT, int R>
+template <int NR, int MT, bool F16, int R>
 MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void finish_rows(
     const GemvTile& t, int64_t r0, int m0, const __m512 (&tot)[NR][MT]) {
 #pragma GCC unroll 4
@@ -160,18 +164,19 @@ MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void finish_rows(
       const int gl = t.G - g;
       const __mmask16 gm = gl >= 16 ? __mmask16(0xffff) : __mmask16((1u << gl) - 1);
       const __m256i raw = _mm256_maskz_loadu_epi16(gm, t.bh + (r0 + R) * t.G + g);
-      const __m512 b = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
+      const __m512 b = F16 ? _mm512_cvtph_ps(raw)
+                           : _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
       acc = _mm512_fmadd_ps(b, _mm512_maskz_loadu_ps(gm, xs + g), acc);
     }
     t.res[(r0 + R) * t.M + m0 + m] = _mm512_reduce_add_ps(acc);
   }
   if constexpr (R + 1 < NR) {
-    finish_rows<NR, MT, R + 1>(t, r0, m0, tot);
+    finish_rows<NR, MT, F16, R + 1>(t, r0, m0, tot);
   }
 }
 
 // Chunk a.c of rows 0 .. NR - 1 against activation rows m0 .. m0 + MT.
-template <int PARTS, int NR, int MT, int GPC, bool SHORT>
+template <int PARTS, int NR, int MT, int GPC, bool F16, bool SHORT>
 MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void chunk(const GemvTile& t, int m0,
                                                                    const ChunkArgs<NR>& a,
                                                                    __m512i table, __m512i sidx,
@@ -188,18 +193,18 @@ MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void chunk(const GemvTil
       }
     }
   }
-  chunk_rows<PARTS, NR, MT, GPC, SHORT, 0>(a, table, sidx, xv, tot);
+  chunk_rows<PARTS, NR, MT, GPC, F16, SHORT, 0>(a, table, sidx, xv, tot);
 }
 
 // Rows r0 .. r0 + NR of the tile against activation rows m0 .. m0 + MT, PARTS bfloat16
-// parts per activation value; GPC: see chunk_scales.
-template <int PARTS, int NR, int MT, int GPC>
+// parts per activation value; GPC and F16: see chunk_scales.
+template <int PARTS, int NR, int MT, int GPC, bool F16>
 MLXCPP_AVX512BF16 void rows_kernel(const GemvTile& t, int64_t r0, int m0) {
   const int64_t chunks = (int64_t(t.K) + kChunk - 1) / kChunk;
   const int gpc = kChunk / t.group_size;  // groups per chunk
   const __m512i table = code_table();
-  const __m512i sidx =
-      GPC == 0 ? scale_index(t.group_size) : _mm512_slli_epi32(scale_index(t.group_size), 16);
+  const __m512i sidx = GPC == 0 || F16 ? scale_index(t.group_size)
+                                       : _mm512_slli_epi32(scale_index(t.group_size), 16);
   const uint8_t* w[NR];
   const float* sf[NR];
   const uint16_t* sh[NR];
@@ -228,7 +233,7 @@ MLXCPP_AVX512BF16 void rows_kernel(const GemvTile& t, int64_t r0, int m0) {
   __m512 tot[NR][MT] = {};
   const int64_t full = int64_t(t.K) / kChunk;
   for (int64_t c = 0; c < full; ++c) {
-    chunk<PARTS, NR, MT, GPC, false>(
+    chunk<PARTS, NR, MT, GPC, F16, false>(
         t, m0, ChunkArgs<NR>{w, sf, sh, c, gpc, 0, 0, ahead, t.row_bytes}, table, sidx, tot);
   }
   if (full < chunks) {
@@ -236,42 +241,42 @@ MLXCPP_AVX512BF16 void rows_kernel(const GemvTile& t, int64_t r0, int m0) {
     const int64_t left = int64_t(t.K) - full * kChunk;
     const __mmask32 wmask = __mmask32((1ull << (left / 4)) - 1);
     const __mmask16 smask = __mmask16((1u << (left / t.group_size)) - 1);
-    chunk<PARTS, NR, MT, GPC, true>(
+    chunk<PARTS, NR, MT, GPC, F16, true>(
         t, m0, ChunkArgs<NR>{w, sf, sh, full, gpc, wmask, smask, ahead, t.row_bytes}, table, sidx,
         tot);
   }
-  finish_rows<NR, MT, 0>(t, r0, m0, tot);
+  finish_rows<NR, MT, F16, 0>(t, r0, m0, tot);
 }
 
 // All activation rows for rows r0 .. r0 + NR (NR is 4 or 1).
-template <int PARTS, int NR, int GPC>
+template <int PARTS, int NR, int GPC, bool F16>
 MLXCPP_AVX512BF16 void rows_all_m(const GemvTile& t, int64_t r0) {
   int m = 0;
   while (m < t.M) {
     if (t.M - m >= 2) {
       for (int r = 0; r < NR; r += 2) {
         if (NR - r >= 2) {
-          rows_kernel<PARTS, 2, 2, GPC>(t, r0 + r, m);
+          rows_kernel<PARTS, 2, 2, GPC, F16>(t, r0 + r, m);
         } else {
-          rows_kernel<PARTS, 1, 2, GPC>(t, r0 + r, m);
+          rows_kernel<PARTS, 1, 2, GPC, F16>(t, r0 + r, m);
         }
       }
       m += 2;
     } else {
-      rows_kernel<PARTS, NR, 1, GPC>(t, r0, m);
+      rows_kernel<PARTS, NR, 1, GPC, F16>(t, r0, m);
       m += 1;
     }
   }
 }
 
-template <int PARTS, int GPC>
+template <int PARTS, int GPC, bool F16 = false>
 MLXCPP_AVX512BF16 void gemv_parts(const GemvTile& t) {
   int64_t r = 0;
   for (; r + 4 <= t.rows; r += 4) {
-    rows_all_m<PARTS, 4, GPC>(t, r);
+    rows_all_m<PARTS, 4, GPC, F16>(t, r);
   }
   for (; r < t.rows; ++r) {
-    rows_all_m<PARTS, 1, GPC>(t, r);
+    rows_all_m<PARTS, 1, GPC, F16>(t, r);
   }
 }
 
@@ -334,17 +339,19 @@ int64_t bf16_padded_k(int64_t K) {
 
 void gemv_t_avx512bf16(const GemvTile& t) {
   if (t.sh != nullptr) {
-    if (t.parts != 1) {
-      throw std::logic_error("[quantized_matmul] bfloat16 scales in place need bfloat16 x.");
+    // 16-bit scales in place: bfloat16 with bfloat16 x (1 part), float16 with float16 x.
+    const int gpc = kChunk / t.group_size;
+    if (t.parts == 1 && !t.scales_f16) {
+      return gpc == 1 ? gemv_parts<1, 1>(t) : gpc == 2 ? gemv_parts<1, 2>(t) : gemv_parts<1, 4>(t);
     }
-    switch (kChunk / t.group_size) {
-      case 1:
-        return gemv_parts<1, 1>(t);
-      case 2:
-        return gemv_parts<1, 2>(t);
-      default:
-        return gemv_parts<1, 4>(t);
+    if (t.parts == 2 && t.scales_f16) {
+      return gpc == 1   ? gemv_parts<2, 1, true>(t)
+             : gpc == 2 ? gemv_parts<2, 2, true>(t)
+                        : gemv_parts<2, 4, true>(t);
     }
+    throw std::logic_error(
+        "[quantized_matmul] 16-bit scales in place need x of the same type (bfloat16 or "
+        "float16).");
   }
   switch (t.parts) {
     case 1:

@@ -490,10 +490,11 @@ void gemv_t_rows(const Problem& p, const Product& pr, const GemvX& gx, int64_t n
   sf.resize(std::max(sf.size(), tile * G + cpu::quant::kGemvScalePad));
   bf.resize(std::max(bf.size(), tile * G));
   res.resize(std::max(res.size(), tile * p.M));
-  // bfloat16 scales and biases with bfloat16 x (mlx-community models): the BF16 kernel
-  // widens them as it reads them, which saves a conversion pass over every tile.
-  const bool in_place = path == GemvPath::bf16 && p.dtype == bfloat16 &&
-                        p.scale_dtype == bfloat16 && pr.biases != nullptr;
+  // bfloat16 (or float16) scales and biases with x of the same type, as MLX models have
+  // them: the BF16 kernel widens them as it reads them, which saves a conversion pass over
+  // every tile (and lets it prefetch them row by row with the codes).
+  const bool in_place = path == GemvPath::bf16 && (p.dtype == bfloat16 || p.dtype == float16) &&
+                        p.scale_dtype == p.dtype && pr.biases != nullptr;
   for (int64_t s0 = n0; s0 < n1; s0 += kTile) {
     const int64_t rows = std::min(kTile, n1 - s0);
     if (!in_place) {
@@ -511,6 +512,7 @@ void gemv_t_rows(const Problem& p, const Product& pr, const GemvX& gx, int64_t n
     if (in_place) {
       t.sh = static_cast<const uint16_t*>(pr.scales) + s0 * G;
       t.bh = static_cast<const uint16_t*>(pr.biases) + s0 * G;
+      t.scales_f16 = p.dtype == float16;
     } else {
       t.sf = sf.data();
       t.bf = pr.biases ? bf.data() : nullptr;
