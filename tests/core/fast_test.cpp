@@ -259,6 +259,17 @@ TEST(FastAttention, HalfTypesSinksAndEdgeMasks) {
       check_sdpa(c, dt, "", "additive", false, seed++);
     }
   }
+  // Decoding (a few query rows per key/value head) reads half-precision K/V in place:
+  // head dims that are whole 128-value chunks, a chunk and a half, 16-value lanes only,
+  // and lanes plus a scalar tail; 1 to 8 rows per task.
+  for (Dtype dt : {float16, bfloat16}) {
+    for (int d : {72, 80, 128, 192, 256}) {
+      for (const SdpaCase& c : {SdpaCase{1, 2, 2, 1, 300, d}, SdpaCase{1, 16, 2, 1, 260, d}}) {
+        check_sdpa(c, dt, "causal", "", false, seed++);
+        check_sdpa(c, dt, "", "additive", true, seed++);
+      }
+    }
+  }
   // Fully masked rows, and causal with more queries than keys (rows that see no key).
   check_sdpa({1, 2, 1, 6, 9, 32}, float32, "", "bool_rows_off", false, seed++);
   check_sdpa({1, 2, 1, 6, 9, 32}, float32, "", "bool_rows_off", true, seed++);

@@ -85,7 +85,8 @@ class AttentionTask {
   const Operand& v_;
   const array* mask_;
   const array* sinks_;
-  std::vector<float> qf_, s_, o_, m_, l_, kbuf_, vbuf_, dense_;
+  std::vector<float> qf_, s_, o_, m_, l_, kbuf_, vbuf_;
+  std::vector<float> dense_, pv_;  // block_in_place's packed operands and P V
 };
 
 template <typename T>
@@ -217,11 +218,10 @@ void AttentionTask<T>::block_in_place(int64_t b, int64_t g, int64_t r0, int64_t 
   for (int64_t r = 0; r < rows; ++r) {
     std::copy_n(s_.data() + r * kKeyBlock, n, dense_.data() + r * n);
   }
-  std::vector<float>& pv = kbuf_;
-  pv.resize(rows * p_.v_dim);
-  cpu::half_gemv(dt, vb, v_.sl, 1, dense_.data(), rows, p_.v_dim, n, pv.data());
+  pv_.resize(rows * p_.v_dim);
+  cpu::half_gemv(dt, vb, v_.sl, 1, dense_.data(), rows, p_.v_dim, n, pv_.data());
   for (int64_t i = 0; i < rows * p_.v_dim; ++i) {
-    o_[i] += pv[i];
+    o_[i] += pv_[i];
   }
 }
 
