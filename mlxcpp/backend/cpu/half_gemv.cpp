@@ -21,9 +21,12 @@ constexpr int kChunk = 128;  // weight elements converted at a time per column
 // y[i][j] = dot(x[i], column j), for M activation rows.
 // How far ahead of the chunk being converted a column is prefetched: with one column
 // (a row of the weight, contiguous) at a time each thread reads a single sequential
-// stream, and asking for it 2 KiB early took Llama-3.2-1B bfloat16 decode from 17 to 21
-// tokens/s (1 KiB: 20, 4 KiB: 17; reading 4 columns side by side: 14).
-constexpr int64_t kPrefetchElements = 1024;
+// stream, and the hardware prefetchers alone keep too little of it in flight. 8 KiB
+// ahead, against 2 KiB before (mlxcpp bench, bfloat16 tg64, 3 alternating runs each):
+// Llama-3.2-1B 11.3-11.6 -> 13.1-13.7 tokens/s on 1 thread, Qwen3-0.6B 23.2-23.7 ->
+// 27.4-28.1; 2 threads +40 % in 2 of 3 runs (the machine's bandwidth drifts). 16 and
+// 32 KiB measured lower; BM_HalfGemv from DRAM: 29-31 -> 34-35 GB/s on 1 thread.
+constexpr int64_t kPrefetchElements = 4096;
 
 // acc[i] += x[i][p .. p + len) * wf[0 .. len) lane-wise, for len a multiple of kLanes.
 template <int M, int64_t Len>
