@@ -44,7 +44,8 @@ void angle_table(const RopeGeometry& g, int32_t offset, float scale,
   });
 }
 
-// One row of D features: rotate the first dims, copy the rest.
+// One float64 row of D features: rotate the first dims, copy the rest (RowRotator does
+// the other types).
 template <typename T>
 void rotate_row(const RopeGeometry& g, const T* x, const T* cosines, const T* sines, T* y) {
   using C = std::conditional_t<std::is_same_v<T, double>, double, float>;
