@@ -65,7 +65,7 @@ template <int NR>
 struct ChunkArgs {
   const uint8_t* const* w;
   const float* const* sf;     // float scales (GPC = 0)
-  const uint16_t* const* sh;  // bfloat16 scales read in place (GPC > 0)
+  const uint16_t* const* sh;  // 16-bit scales read in place (GPC > 0)
   int64_t c;
   int gpc;
   __mmask32 wmask;  // short (last) chunk only
@@ -152,20 +152,21 @@ MLXCPP_AVX512BF16 __attribute__((always_inline)) inline void finish_rows(
 #pragma GCC unroll 4
   for (int m = 0; m < MT; ++m) {
     __m512 acc = tot[R][m];
-    // sum_g bias_g * sum(x over group g), the biases' share of the dot product.
+    // sum_g bias_g * sum(x over group g), the biases' share of the dot product; biases as
+    // floats (bf) or 16-bit values read in place (bh), at most one of them.
     const float* xs = t.xsum + int64_t(m0 + m) * t.G;
-    for (int g = 0; t.bf != nullptr && g < t.G; g += 16) {
+    const int64_t row = (r0 + R) * t.G;
+    for (int g = 0; (t.bf != nullptr || t.bh != nullptr) && g < t.G; g += 16) {
       const int gl = t.G - g;
       const __mmask16 gm = gl >= 16 ? __mmask16(0xffff) : __mmask16((1u << gl) - 1);
-      const __m512 b = _mm512_maskz_loadu_ps(gm, t.bf + (r0 + R) * t.G + g);
-      acc = _mm512_fmadd_ps(b, _mm512_maskz_loadu_ps(gm, xs + g), acc);
-    }
-    for (int g = 0; t.bh != nullptr && g < t.G; g += 16) {
-      const int gl = t.G - g;
-      const __mmask16 gm = gl >= 16 ? __mmask16(0xffff) : __mmask16((1u << gl) - 1);
-      const __m256i raw = _mm256_maskz_loadu_epi16(gm, t.bh + (r0 + R) * t.G + g);
-      const __m512 b = F16 ? _mm512_cvtph_ps(raw)
-                           : _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
+      __m512 b;
+      if (t.bf != nullptr) {
+        b = _mm512_maskz_loadu_ps(gm, t.bf + row + g);
+      } else {
+        const __m256i raw = _mm256_maskz_loadu_epi16(gm, t.bh + row + g);
+        b = F16 ? _mm512_cvtph_ps(raw)
+                : _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
+      }
       acc = _mm512_fmadd_ps(b, _mm512_maskz_loadu_ps(gm, xs + g), acc);
     }
     t.res[(r0 + R) * t.M + m0 + m] = _mm512_reduce_add_ps(acc);
@@ -337,17 +338,32 @@ int64_t bf16_padded_k(int64_t K) {
   return (K + kChunk - 1) / kChunk * kChunk;
 }
 
+namespace {
+
+// 16-bit scales in place: the loop for the group size (groups per chunk, a template
+// parameter of chunk_scales).
+template <int PARTS, bool F16>
+MLXCPP_AVX512BF16 void gemv_in_place(const GemvTile& t) {
+  switch (kChunk / t.group_size) {
+    case 1:
+      return gemv_parts<PARTS, 1, F16>(t);
+    case 2:
+      return gemv_parts<PARTS, 2, F16>(t);
+    default:
+      return gemv_parts<PARTS, 4, F16>(t);
+  }
+}
+
+}  // namespace
+
 void gemv_t_avx512bf16(const GemvTile& t) {
   if (t.sh != nullptr) {
-    // 16-bit scales in place: bfloat16 with bfloat16 x (1 part), float16 with float16 x.
-    const int gpc = kChunk / t.group_size;
+    // bfloat16 scales with bfloat16 x (1 part), float16 scales with float16 x (2 parts).
     if (t.parts == 1 && !t.scales_f16) {
-      return gpc == 1 ? gemv_parts<1, 1>(t) : gpc == 2 ? gemv_parts<1, 2>(t) : gemv_parts<1, 4>(t);
+      return gemv_in_place<1, false>(t);
     }
     if (t.parts == 2 && t.scales_f16) {
-      return gpc == 1   ? gemv_parts<2, 1, true>(t)
-             : gpc == 2 ? gemv_parts<2, 2, true>(t)
-                        : gemv_parts<2, 4, true>(t);
+      return gemv_in_place<2, true>(t);
     }
     throw std::logic_error(
         "[quantized_matmul] 16-bit scales in place need x of the same type (bfloat16 or "

@@ -497,10 +497,8 @@ void gemv_t_rows(const Problem& p, const Product& pr, const GemvX& gx, int64_t n
                         p.scale_dtype == p.dtype && pr.biases != nullptr;
   for (int64_t s0 = n0; s0 < n1; s0 += kTile) {
     const int64_t rows = std::min(kTile, n1 - s0);
-    if (!in_place) {
+    if (!in_place) {  // the in-place kernel reads and prefetches them row by row
       load_groups(p, pr, s0 * G, rows * G, sf.data(), bf.data());
-    }
-    if (!in_place) {  // the in-place kernel asks for them row by row
       prefetch_groups(p, pr, (s0 + rows) * G, std::min(rows, p.N - s0 - rows) * G);
     }
     GemvTile t;
