@@ -83,21 +83,14 @@ void BM_HalfGemv(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_Matmul)
-    ->Arg(512)
-    ->Arg(1024)
-    ->Arg(2048)
-    ->Arg(4096)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+// n = 512, 1024, 2048, 4096, in milliseconds: both sgemm benchmarks.
+void sgemm_sizes(benchmark::internal::Benchmark* b) {
+  b->RangeMultiplier(2)->Range(512, 4096)->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
+BENCHMARK(BM_Matmul)->Apply(sgemm_sizes);
+BENCHMARK(BM_BlasDirect)->Apply(sgemm_sizes);
 BENCHMARK(BM_HalfGemv)->Unit(benchmark::kMicrosecond)->UseRealTime();
-BENCHMARK(BM_BlasDirect)
-    ->Arg(512)
-    ->Arg(1024)
-    ->Arg(2048)
-    ->Arg(4096)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
 
 int main(int argc, char** argv) {
   std::printf("BLAS: %s; threads: %d\n", mx::cpu::blas_info().library.c_str(),

@@ -50,14 +50,48 @@ int copies_for(double bytes, bool cached) {
   return cached ? 1 : int(kStreamBytes / bytes) + 1;
 }
 
-// One activation row of `dtype` against n x k weights (`bits`, the same dtype's scales and
-// biases): one weight, or enough copies cycled through to come from DRAM.
-void run_gemv(benchmark::State& state, int n, int k, int bits, mx::Dtype dtype, bool cached) {
+// One n x k weight (`bits`, scales and biases in `dtype`), or enough copies to cycle through
+// so that every use comes from DRAM.
+std::vector<QuantizedWeight> weight_copies(int n, int k, int bits, mx::Dtype dtype, bool cached) {
   std::vector<QuantizedWeight> ws{make_weight(n, k, bits, dtype)};
   const int copies = copies_for(ws[0].bytes, cached);
   for (int i = 1; i < copies; ++i) {
     ws.push_back(make_weight(n, k, bits, dtype));
   }
+  return ws;
+}
+
+// `copies` buffers of `words` words each, filled, for the read benchmarks.
+std::vector<uint64_t> read_buffers(size_t words, int copies) {
+  std::vector<uint64_t> buf(words * size_t(copies));
+  for (size_t i = 0; i < buf.size(); ++i) {
+    buf[i] = i * 0x9E3779B97F4A7C15ull;
+  }
+  return buf;
+}
+
+// Sums `words` words from p on the pool (4 chains per chunk), adding the sum to total.
+void read_words(const uint64_t* p, size_t words, std::atomic<uint64_t>& total) {
+  mx::cpu::parallel_for(int64_t(words), 1 << 14, [&](int64_t b, int64_t e) {
+    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int64_t i = b;
+    for (; i + 4 <= e; i += 4) {
+      s0 += p[i];
+      s1 += p[i + 1];
+      s2 += p[i + 2];
+      s3 += p[i + 3];
+    }
+    for (; i < e; ++i) {
+      s0 += p[i];
+    }
+    total.fetch_add(s0 + s1 + s2 + s3, std::memory_order_relaxed);
+  });
+}
+
+// One activation row of `dtype` against n x k weights (`bits`, the same dtype's scales and
+// biases): one weight, or enough copies cycled through to come from DRAM.
+void run_gemv(benchmark::State& state, int n, int k, int bits, mx::Dtype dtype, bool cached) {
+  const std::vector<QuantizedWeight> ws = weight_copies(n, k, bits, dtype, cached);
   auto x = mx::astype(mx::random::normal({1, k}, mx::random::key(3)), dtype);
   mx::eval(x);
   size_t next = 0;
@@ -130,29 +164,12 @@ void BM_ReadBandwidth(benchmark::State& state) {
   const double bytes = make_weight(int(state.range(0)), 4096, 4).bytes;
   const int copies = copies_for(bytes, state.range(1) != 0);
   const size_t words = size_t(bytes) / sizeof(uint64_t);
-  std::vector<uint64_t> buf(words * size_t(copies));
-  for (size_t i = 0; i < buf.size(); ++i) {
-    buf[i] = i * 0x9E3779B97F4A7C15ull;
-  }
+  const std::vector<uint64_t> buf = read_buffers(words, copies);
   std::atomic<uint64_t> total{0};
   int next = 0;
   for (auto _ : state) {
-    const uint64_t* p = buf.data() + size_t(next) * words;
+    read_words(buf.data() + size_t(next) * words, words, total);
     next = (next + 1) % copies;
-    mx::cpu::parallel_for(int64_t(words), 1 << 14, [&](int64_t b, int64_t e) {
-      uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      int64_t i = b;
-      for (; i + 4 <= e; i += 4) {
-        s0 += p[i];
-        s1 += p[i + 1];
-        s2 += p[i + 2];
-        s3 += p[i + 3];
-      }
-      for (; i < e; ++i) {
-        s0 += p[i];
-      }
-      total.fetch_add(s0 + s1 + s2 + s3, std::memory_order_relaxed);
-    });
   }
   benchmark::DoNotOptimize(total.load());
   state.counters["read GB/s"] =
@@ -168,16 +185,9 @@ void BM_ReadBandwidth(benchmark::State& state) {
 void BM_QmmGemvVsRead(benchmark::State& state) {
   const int n = int(state.range(0));
   const mx::Dtype dt = state.range(1) == 0 ? mx::float16 : mx::bfloat16;
-  std::vector<QuantizedWeight> ws{make_weight(n, 4096, 4, dt)};
-  const int copies = copies_for(ws[0].bytes, false);
-  for (int i = 1; i < copies; ++i) {
-    ws.push_back(make_weight(n, 4096, 4, dt));
-  }
+  const std::vector<QuantizedWeight> ws = weight_copies(n, 4096, 4, dt, false);
   const size_t words = size_t(ws[0].bytes) / sizeof(uint64_t);
-  std::vector<uint64_t> buf(words * size_t(copies));
-  for (size_t i = 0; i < buf.size(); ++i) {
-    buf[i] = i * 0x9E3779B97F4A7C15ull;
-  }
+  const std::vector<uint64_t> buf = read_buffers(words, int(ws.size()));
   auto x = mx::astype(mx::random::normal({1, 4096}, mx::random::key(3)), dt);
   mx::eval(x);
   std::atomic<uint64_t> total{0};
@@ -191,13 +201,7 @@ void BM_QmmGemvVsRead(benchmark::State& state) {
     auto y = mx::quantized_matmul(x, q.parts[0], q.parts[1], q.parts[2], true, kGroup, 4);
     y.eval();
     const auto t1 = std::chrono::steady_clock::now();
-    mx::cpu::parallel_for(int64_t(words), 1 << 14, [&](int64_t b, int64_t e) {
-      uint64_t s = 0;
-      for (int64_t i = b; i < e; ++i) {
-        s += p[i];
-      }
-      total.fetch_add(s, std::memory_order_relaxed);
-    });
+    read_words(p, words, total);
     const auto t2 = std::chrono::steady_clock::now();
     gemv_s += std::chrono::duration<double>(t1 - t0).count();
     read_s += std::chrono::duration<double>(t2 - t1).count();
