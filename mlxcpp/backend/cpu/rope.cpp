@@ -23,11 +23,17 @@ struct RopeGeometry {
   bool traditional;
 };
 
-// cos and sin (rounded to T) of [positions, dims / 2] angles for one offset.
+// The type RoPE computes in for storage type T.
+template <typename T>
+using rope_compute_t = std::conditional_t<std::is_same_v<T, double>, double, float>;
+
+// cos and sin of [positions, dims / 2] angles for one offset, rounded to T and held in
+// T's compute type.
 template <typename T>
 void angle_table(const RopeGeometry& g, int32_t offset, float scale,
-                 const std::vector<float>& inv_freqs, std::vector<T>& cosines,
-                 std::vector<T>& sines) {
+                 const std::vector<float>& inv_freqs, std::vector<rope_compute_t<T>>& cosines,
+                 std::vector<rope_compute_t<T>>& sines) {
+  using C = rope_compute_t<T>;
   const int half = g.dims / 2;
   cosines.resize(g.positions * half);
   sines.resize(g.positions * half);
@@ -37,8 +43,8 @@ void angle_table(const RopeGeometry& g, int32_t offset, float scale,
       const float position = (static_cast<float>(t) + static_cast<float>(offset)) * scale;
       for (int i = 0; i < half; ++i) {
         const float theta = position * inv_freqs[i];
-        cosines[t * half + i] = static_cast<T>(std::cos(theta));
-        sines[t * half + i] = static_cast<T>(std::sin(theta));
+        cosines[t * half + i] = static_cast<C>(static_cast<T>(std::cos(theta)));
+        sines[t * half + i] = static_cast<C>(static_cast<T>(std::sin(theta)));
       }
     }
   });
@@ -48,7 +54,7 @@ void angle_table(const RopeGeometry& g, int32_t offset, float scale,
 // the other types).
 template <typename T>
 void rotate_row(const RopeGeometry& g, const T* x, const T* cosines, const T* sines, T* y) {
-  using C = std::conditional_t<std::is_same_v<T, double>, double, float>;
+  using C = rope_compute_t<T>;
   const int half = g.dims / 2;
   auto round = [](C v) { return static_cast<C>(static_cast<T>(v)); };
   for (int i = 0; i < half; ++i) {
@@ -120,10 +126,10 @@ void rope_kernel(const RopeGeometry& g, const array& x, const std::vector<int32_
                  float scale, const std::vector<float>& inv_freqs, array& out) {
   const int half = g.dims / 2;
   const bool shared_offset = offsets.size() == 1;
-  std::vector<std::vector<T>> cosines(shared_offset ? 1 : g.batch);
-  std::vector<std::vector<T>> sines(cosines.size());
+  std::vector<std::vector<rope_compute_t<T>>> cosines(shared_offset ? 1 : g.batch);
+  std::vector<std::vector<rope_compute_t<T>>> sines(cosines.size());
   for (size_t b = 0; b < cosines.size(); ++b) {
-    angle_table(g, offsets[b], scale, inv_freqs, cosines[b], sines[b]);
+    angle_table<T>(g, offsets[b], scale, inv_freqs, cosines[b], sines[b]);
   }
   const T* src = x.data<T>();
   T* dst = out.data<T>();
@@ -141,19 +147,12 @@ void rope_kernel(const RopeGeometry& g, const array& x, const std::vector<int32_
       }
     });
   } else {
-    std::vector<std::vector<float>> cf(cosines.size()), sf(cosines.size());
-    for (size_t b = 0; b < cosines.size(); ++b) {
-      cf[b].resize(cosines[b].size());
-      sf[b].resize(sines[b].size());
-      cpu::to_float(cosines[b].data(), cf[b].data(), int64_t(cf[b].size()));
-      cpu::to_float(sines[b].data(), sf[b].data(), int64_t(sf[b].size()));
-    }
     cpu::parallel_for(rows, grain, [&](int64_t b, int64_t e) {
       RowRotator<T> rotate(g);
       for (int64_t r = b; r < e; ++r) {
         const int64_t t = r % g.positions;
-        rotate(src + r * g.features, cf[table_of(r)].data() + t * half,
-               sf[table_of(r)].data() + t * half, dst + r * g.features);
+        rotate(src + r * g.features, cosines[table_of(r)].data() + t * half,
+               sines[table_of(r)].data() + t * half, dst + r * g.features);
       }
     });
   }
