@@ -181,7 +181,9 @@ void BM_ReadBandwidth(benchmark::State& state) {
 // The figure of merit, robust to the machine's bandwidth drifting over seconds
 // (shared hosts do): every iteration times one 4-bit GEMV from DRAM and one read of a
 // buffer of the same size from DRAM on the same pool, back to back, and the counters give
-// both rates and their ratio. Args: N (x 4096), activation dtype (0 float16, 1 bfloat16).
+// both rates and their ratio. Args: N (x 4096), activation dtype (0 float16, 1 bfloat16);
+// N = 256 and 768 are as many bytes as the 1024 x 1024 and 3072 x 1024 matrices of
+// Qwen3-0.6B, where a call's fixed costs weigh more.
 void BM_QmmGemvVsRead(benchmark::State& state) {
   const int n = int(state.range(0));
   const mx::Dtype dt = state.range(1) == 0 ? mx::float16 : mx::bfloat16;
@@ -216,7 +218,7 @@ void BM_QmmGemvVsRead(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_QmmGemvVsRead)
-    ->ArgsProduct({{4096, 11008}, {0, 1}})
+    ->ArgsProduct({{256, 768, 4096, 11008}, {0, 1}})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 BENCHMARK(BM_ReadBandwidth)

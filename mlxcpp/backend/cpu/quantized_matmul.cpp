@@ -458,9 +458,9 @@ struct GemvX {
   int64_t kpad;
 };
 
-// How many rows ahead the ISA loops prefetch W (a multiple of their 4-row blocks): ~16 KiB.
-// Without it the GEMV ran at a third of the DRAM bandwidth (the hardware prefetchers do not
-// follow 4 interleaved 2 KiB row streams); farther ahead, or into L2 only, measured slower.
+// How many rows ahead the ISA loops prefetch W (a multiple of their 4-row blocks): ~16 KiB,
+// at most 16 rows. Without it the GEMV ran at a third of the DRAM bandwidth; farther ahead
+// (32 KiB, or up to 64 rows for short rows), or into L2 only, measured slower.
 int64_t prefetch_rows(const Problem& p) {
   const int64_t want =
       std::max<int64_t>(1, (int64_t(16) << 10) / std::max<int64_t>(p.row_bytes, 1));
