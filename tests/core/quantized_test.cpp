@@ -546,15 +546,20 @@ TEST(Quantized, BfloatGemmMatchesTheScalarReference) {
 
 // The decode shapes every ISA loop serves (affine 4 and 8 bits, transposed), for every
 // activation dtype and 1, 2 and 4 activation rows: K past the BF16 kernel's 128-code
-// chunks (a short last chunk for group sizes 32 and 64), rows off the 4-row blocks, and
-// activations spanning many binades (every bfloat16 part of a float32 value matters).
+// chunks (a short last chunk for group sizes 32 and 64), short rows and rows long enough
+// to be walked one at a time, rows off the 4-row blocks, and activations spanning many
+// binades (every bfloat16 part of a float32 value matters).
 TEST(Quantized, GemvKernelsMatchTheScalarReferenceForEveryDtype) {
   uint32_t seed = 1300;
   for (int bits : {4, 8}) {
     for (int gs : {32, 64, 128}) {
       for (const Dtype dt : {float32, float16, bfloat16}) {
-        for (int64_t M : {1, 2, 4}) {
-          const int64_t N = 4 * 5 + 3, K = 11 * gs;
+        for (const auto& [M, K] : {std::pair<int64_t, int64_t>{1, 11 * gs},
+                                   {2, 11 * gs},
+                                   {4, 11 * gs},
+                                   {1, q::kSequentialRowsMinK + 11 * gs},
+                                   {2, q::kSequentialRowsMinK + 11 * gs}}) {
+          const int64_t N = 4 * 5 + 3;
           const array w = make_array(normal_values(N * K, 0.1, seed), {int(N), int(K)}, dt);
           auto xv = normal_values(M * K, 1.0, seed + 1);
           for (size_t i = 0; i < xv.size(); ++i) {

@@ -143,6 +143,11 @@ void set_kernel(std::optional<Kernel> k);
 // Floats past a GEMV tile's scales that its kernels may read (whole-vector loads).
 constexpr int64_t kGemvScalePad = 16;
 
+// A GEMV with one activation row and rows of at least this many codes walks W one row at a
+// time, as one sequential stream; shorter rows, or more activation rows, run several rows
+// at a time, which share activation loads (see the AVX-512 kernels for the figures).
+constexpr int kSequentialRowsMinK = 2048;
+
 /** One GEMV task for the transposed layout: `rows` rows of W (row r at w + r * row_bytes),
  *  each K = G * group_size codes, against M activation rows. */
 struct GemvTile {

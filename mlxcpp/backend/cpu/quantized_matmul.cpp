@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -515,6 +516,9 @@ void gemv_t_rows(const Problem& p, const Product& pr, const GemvX& gx, int64_t n
       t.sf = sf.data();
       t.bf = pr.biases ? bf.data() : nullptr;
     }
+    // NaN where the kernel must write, so that a row it skipped shows in the output and
+    // not a value left in this per-thread scratch by an earlier call.
+    std::fill(res.begin(), res.begin() + rows * p.M, std::numeric_limits<float>::quiet_NaN());
     t.res = res.data();
     t.M = int(p.M);
     t.K = int(p.K);
