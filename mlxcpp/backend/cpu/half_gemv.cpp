@@ -85,19 +85,41 @@ template <typename T, int M>
 void axpy_range(const T* b, int64_t rs, const float* x, int64_t k, int64_t n, int64_t j0,
                 int64_t j1, float* y) {
   constexpr int64_t kWidth = 256;
+  constexpr int kRowsAtOnce = 4;
   float acc[M][kWidth];
-  float wf[kWidth];
+  float wf[kRowsAtOnce][kWidth];
   for (int64_t jc = j0; jc < j1; jc += kWidth) {
     const int64_t w = std::min(kWidth, j1 - jc);
     for (int i = 0; i < M; ++i) {
       std::fill(acc[i], acc[i] + w, 0.0f);
     }
-    for (int64_t p = 0; p < k; ++p) {
-      to_float(b + p * rs + jc, wf, w);
+    int64_t p = 0;
+    // Four rows of B per pass over the accumulators, which are loaded and stored once per
+    // pass; the additions into each stay in the order of p, as one row at a time makes
+    // them (decode attention's PV, head dim 128: the loads and stores were most of it).
+    for (; p + kRowsAtOnce <= k; p += kRowsAtOnce) {
+      for (int r = 0; r < kRowsAtOnce; ++r) {
+        to_float(b + (p + r) * rs + jc, wf[r], w);
+      }
+      for (int i = 0; i < M; ++i) {
+        const float* xi = x + i * k + p;
+        const float x0 = xi[0], x1 = xi[1], x2 = xi[2], x3 = xi[3];
+        for (int64_t t = 0; t < w; ++t) {
+          float a = acc[i][t];
+          a += x0 * wf[0][t];
+          a += x1 * wf[1][t];
+          a += x2 * wf[2][t];
+          a += x3 * wf[3][t];
+          acc[i][t] = a;
+        }
+      }
+    }
+    for (; p < k; ++p) {
+      to_float(b + p * rs + jc, wf[0], w);
       for (int i = 0; i < M; ++i) {
         const float xv = x[i * k + p];
         for (int64_t t = 0; t < w; ++t) {
-          acc[i][t] += xv * wf[t];
+          acc[i][t] += xv * wf[0][t];
         }
       }
     }
