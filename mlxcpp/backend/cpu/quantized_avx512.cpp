@@ -155,9 +155,9 @@ template <int BITS>
 MLXCPP_AVX512 void gemv_t_bits(const GemvTile& t) {
   int64_t r = 0;
   if (t.M == 1 && t.K >= kSequentialRowsMinK) {
-    // One row at a time, so W is read as one sequential stream: 8-17 % faster from DRAM
-    // on 2 threads than four interleaved rows (8 bits, 1024 x 1024 to 4096 x 4096; in
-    // decoding 0-3 %), and equal on 1.
+    // One row at a time, so W is read as one sequential stream: from DRAM on 2 threads,
+    // 8 % faster than four interleaved rows for 8 bits at 4096 x 4096, and equal on 1
+    // thread; in decoding (Qwen3-0.6B, Llama-1B 8-bit) 0-3 %.
     for (; r < t.rows; ++r) {
       rows_kernel<BITS, 1, 1>(t, r, 0);
     }
