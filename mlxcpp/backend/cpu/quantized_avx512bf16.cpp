@@ -294,7 +294,7 @@ MLXCPP_AVX512BF16 void gemv_parts(const GemvTile& t) {
     // One row at a time, so W is read as one sequential stream. Four rows at a time share
     // each activation load and compute 15-25 % faster from L2, and win where rows are short
     // (1024 codes: 8 % more tokens/s for Qwen3-0.6B on 1 thread). From DRAM, the single
-    // stream decoded Llama-1B 4-bit 3-7 % faster on 2 threads, equal on 1 (per-token
+    // stream decoded Llama-1B 4-bit 1-7 % faster on 2 threads, equal on 1 (per-token
     // A/B). With 2 or 3 parts a row costs twice or three times the activation loads and
     // dot products, and one row at a time halved the rate (float16 x).
     return rows_kernel<PARTS, 1, 1, GPC, F16>(t, 0, 0, t.rows);
