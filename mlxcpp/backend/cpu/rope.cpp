@@ -95,12 +95,7 @@ class RowRotator {
       x1[i] = row[g_.traditional ? 2 * i : i];
       x2[i] = row[g_.traditional ? 2 * i + 1 : i + half_];
     }
-    for (int i = 0; i < half_; ++i) {
-      a[i] = x1[i] * cosines[i];
-      b[i] = x2[i] * sines[i];
-      c[i] = x1[i] * sines[i];
-      d[i] = x2[i] * cosines[i];
-    }
+    products(x1, x2, cosines, sines, a, b, c, d);
     cpu::round_through<T>(a, 4 * half_, t_.data());  // a, b, c and d
     for (int i = 0; i < half_; ++i) {
       a[i] -= b[i];
@@ -115,6 +110,20 @@ class RowRotator {
   }
 
  private:
+  // The four products of the rotation. The arrays do not overlap: restrict lets the
+  // compiler vectorise the loop, which it left scalar for fear of aliasing (a decode
+  // step's RoPE spent most of its time here).
+  void products(const float* __restrict x1, const float* __restrict x2,
+                const float* __restrict cosines, const float* __restrict sines, float* __restrict a,
+                float* __restrict b, float* __restrict c, float* __restrict d) const {
+    for (int i = 0; i < half_; ++i) {
+      a[i] = x1[i] * cosines[i];
+      b[i] = x2[i] * sines[i];
+      c[i] = x1[i] * sines[i];
+      d[i] = x2[i] * cosines[i];
+    }
+  }
+
   const RopeGeometry& g_;
   int half_;
   std::vector<float> f_;
