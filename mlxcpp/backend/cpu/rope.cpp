@@ -3,6 +3,7 @@
 // rotation rounds each product and sum to x's type, as MLX's composition.
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include "mlxcpp/backend/cpu/copy.h"
@@ -79,7 +80,7 @@ template <typename T>
 class RowRotator {
  public:
   explicit RowRotator(const RopeGeometry& g)
-      : g_(g), half_(g.dims / 2), f_(6 * half_ + g.dims), t_(4 * half_) {}
+      : g_(g), half_(g.dims / 2), f_(6 * half_ + g.dims), t_(new T[4 * half_]) {}
 
   // cosines and sines: the angle table's row, already rounded to T's precision.
   void operator()(const T* x, const float* cosines, const float* sines, T* y) {
@@ -96,7 +97,7 @@ class RowRotator {
       x2[i] = row[g_.traditional ? 2 * i + 1 : i + half_];
     }
     products(x1, x2, cosines, sines, a, b, c, d);
-    cpu::round_through<T>(a, 4 * half_, t_.data());  // a, b, c and d
+    cpu::round_through<T>(a, 4 * half_, t_.get());  // a, b, c and d
     for (int i = 0; i < half_; ++i) {
       a[i] -= b[i];
       c[i] += d[i];
@@ -127,7 +128,7 @@ class RowRotator {
   const RopeGeometry& g_;
   int half_;
   std::vector<float> f_;
-  std::vector<T> t_;
+  std::unique_ptr<T[]> t_;  // scratch, left uninitialised: round_through writes it first
 };
 
 template <typename T>
