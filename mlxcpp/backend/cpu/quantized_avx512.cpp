@@ -154,16 +154,12 @@ MLXCPP_AVX512 void rows_all_m(const GemvTile& t, int64_t r0) {
 template <int BITS>
 MLXCPP_AVX512 void gemv_t_bits(const GemvTile& t) {
   int64_t r = 0;
-  if (t.M == 1 && t.K >= kSequentialRowsMinK) {
-    // One row at a time, so W is read as one sequential stream: from DRAM on 2 threads,
-    // 8 % faster than four interleaved rows for 8 bits at 4096 x 4096, and equal on 1
-    // thread; in decoding (Qwen3-0.6B, Llama-1B 8-bit) 0-3 %.
-    for (; r < t.rows; ++r) {
-      rows_kernel<BITS, 1, 1>(t, r, 0);
-    }
-    return;
-  }
-  for (; r + 4 <= t.rows; r += 4) {
+  // One activation row and long rows: all rows one at a time (the loop below), so W is
+  // read as one sequential stream. From DRAM on 2 threads 8 % faster than four interleaved
+  // rows for 8 bits at 4096 x 4096, and equal on 1 thread; in decoding (Qwen3-0.6B,
+  // Llama-1B 8-bit) 0-3 %.
+  const bool sequential = t.M == 1 && t.K >= kSequentialRowsMinK;
+  for (; !sequential && r + 4 <= t.rows; r += 4) {
     rows_all_m<BITS, 4>(t, r);
   }
   for (; r < t.rows; ++r) {
