@@ -25,6 +25,26 @@ TEST(Graph, MillionOpChainCanBeDroppedUnevaluated) {
   EXPECT_EQ(x.item<int>(), 0);
 }
 
+TEST(Graph, WideGraphOfSharedNodesRunsEachNodeOnce) {
+  // Thousands of nodes, each shared by two consumers: the walk's set of seen nodes grows
+  // many times over. A node missed would leave its consumers reading nothing; a node
+  // taken twice would run after its graph was dropped.
+  array a = array(1.0f);
+  array b = array(3.0f);
+  std::vector<array> fan;
+  for (int i = 0; i < 3000; ++i) {
+    const array mean = (a + b) * 0.5f;  // read by both a and b of the next step
+    a = mean + 0.0f;
+    b = mean * 1.0f;
+    fan.push_back(a - b);
+  }
+  array total = a + b;
+  for (const auto& f : fan) {
+    total = total + f;
+  }
+  EXPECT_EQ(total.item<float>(), 4.0f);
+}
+
 TEST(Graph, PeakMemoryOfALongElementwiseChainStaysBounded) {
   constexpr int n = 1 << 20;  // 4 MiB per float32 buffer
   clear_cache();
