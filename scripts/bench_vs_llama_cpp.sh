@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `mlxcpp bench` beside llama.cpp's llama-bench on the same model shapes, quantization and
 # thread counts: per (model, quant), random-weight GGUF files (bench/random_gguf) go through
-# llama-bench, then mlxcpp bench runs the same tests, back to back; a table gives both
-# tokens/s and the ratio mlxcpp / llama.cpp.
+# llama-bench, then mlxcpp bench runs the same tests, back to back (--rounds times); a table
+# gives both tokens/s and the ratio mlxcpp / llama.cpp.
 #
 #   LLAMA_BENCH=/path/to/llama-bench scripts/bench_vs_llama_cpp.sh [options]
 #
@@ -14,6 +14,10 @@
 #   --threads LIST     [1,2]
 #   --tests LIST       ppN and tgN tests [pp512,tg128]
 #   -r N               repetitions [3]
+#   --rounds N         run both programs N times, alternating, and report each ratio's
+#                      median and range over the rounds [1]; the machine's memory
+#                      bandwidth drifts over minutes, and only a pair run close together
+#                      compares like with like
 #   --gguf-dir DIR     where the GGUFs go; existing files are reused
 #                      [${TMPDIR:-/tmp}/mlxcpp-vs-llama-gguf]
 #   --out DIR          raw outputs (llama-bench JSON, mlxcpp JSON lines) [a temp dir]
@@ -31,6 +35,7 @@ quants=q4,q8,bf16
 threads=1,2
 tests=pp512,tg128
 reps=3
+rounds=1
 gguf_dir=${TMPDIR:-/tmp}/mlxcpp-vs-llama-gguf
 out_dir=
 llama_args=
@@ -49,6 +54,7 @@ while [[ $# -gt 0 ]]; do
     --threads) threads=$2 ;;
     --tests) tests=$2 ;;
     -r | --repetitions) reps=$2 ;;
+    --rounds) rounds=$2 ;;
     --gguf-dir) gguf_dir=$2 ;;
     --out) out_dir=$2 ;;
     --llama-args) llama_args=$2 ;;
@@ -57,6 +63,7 @@ while [[ $# -gt 0 ]]; do
   shift 2
 done
 
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || die "--rounds: '$rounds' is not a positive integer"
 [[ -n ${LLAMA_BENCH:-} && -x ${LLAMA_BENCH} ]] || die "set LLAMA_BENCH to llama-bench's path"
 mlxcpp=$build/tools/cli/mlxcpp
 random_gguf=$build/bench/random_gguf
@@ -101,43 +108,55 @@ for model in "${model_list[@]}"; do
       echo "# generating $gguf" >&2
       "$random_gguf" --model "$model" --type "$type" --out "$gguf" >&2
     fi
-    echo "# llama-bench $model $type" >&2
-    # shellcheck disable=SC2086  # llama_args is a list of words
-    "$LLAMA_BENCH" -m "$gguf" -t "$threads" -p "$pp_arg" -n "$tg_arg" -r "$reps" -o json \
-      $llama_args >"$out_dir/$model.$quant.llama.json"
-    echo "# mlxcpp bench $model $quant" >&2
-    "$mlxcpp" bench --models "$model" --quant "$quant" --threads "$threads" --tests "$tests" \
-      --repetitions "$reps" --json >"$out_dir/$model.$quant.mlxcpp.jsonl"
+    for round in $(seq "$rounds"); do
+      echo "# round $round: llama-bench $model $type" >&2
+      # shellcheck disable=SC2086  # llama_args is a list of words
+      "$LLAMA_BENCH" -m "$gguf" -t "$threads" -p "$pp_arg" -n "$tg_arg" -r "$reps" -o json \
+        $llama_args >"$out_dir/$model.$quant.$round.llama.json"
+      echo "# round $round: mlxcpp bench $model $quant" >&2
+      "$mlxcpp" bench --models "$model" --quant "$quant" --threads "$threads" --tests "$tests" \
+        --repetitions "$reps" --json >"$out_dir/$model.$quant.$round.mlxcpp.jsonl"
+    done
   done
 done
-
 python3 - "$out_dir" <<'EOF'
 import glob, json, os, sys
 
 out = sys.argv[1]
-rows = {}  # (model, quant, test, threads) -> [mlxcpp, llama]
+# (model, quant, test, threads) -> round -> [mlxcpp t/s, llama.cpp t/s]
+rows = {}
 for path in sorted(glob.glob(os.path.join(out, "*.llama.json"))):
-    model, quant = os.path.basename(path)[: -len(".llama.json")].rsplit(".", 1)
+    model, quant, rnd = os.path.basename(path)[: -len(".llama.json")].rsplit(".", 2)
     with open(path) as f:
         for r in json.load(f):
             test = f"pp{r['n_prompt']}" if r["n_prompt"] > 0 else f"tg{r['n_gen']}"
             key = (model, quant, test, r["n_threads"])
-            rows.setdefault(key, [None, None])[1] = (r["avg_ts"], r["stddev_ts"])
+            rows.setdefault(key, {}).setdefault(rnd, [None, None])[1] = r["avg_ts"]
 for path in sorted(glob.glob(os.path.join(out, "*.mlxcpp.jsonl"))):
+    model, quant, rnd = os.path.basename(path)[: -len(".mlxcpp.jsonl")].rsplit(".", 2)
     with open(path) as f:
         for line in f:
             if line.strip():
                 r = json.loads(line)
                 key = (r["model"], r["quant"], r["test"], r["threads"])
-                rows.setdefault(key, [None, None])[0] = (r["tokens_per_s"], r["stddev"])
+                rows.setdefault(key, {}).setdefault(rnd, [None, None])[0] = r["tokens_per_s"]
+
+def median(v):
+    v = sorted(v)
+    return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
 
 def cell(v):
-    return f"{v[0]:9.2f} ± {v[1]:<6.2f}" if v else f"{'-':>18}"
+    return f"{median(v):9.2f} ({min(v):7.2f}-{max(v):7.2f})" if v else f"{'-':>27}"
 
-print("| model       | quant |  test  | threads |   mlxcpp t/s       |  llama.cpp t/s     | ratio |")
-print("|-------------|-------|--------|---------|--------------------|--------------------|-------|")
+print("Medians over rounds (range); each ratio pairs the two programs of one round.")
+print()
+print("| model       | quant |  test  | threads |   mlxcpp t/s (range)        |  llama.cpp t/s (range)      | ratio (range)       |")
+print("|-------------|-------|--------|---------|-----------------------------|-----------------------------|---------------------|")
 for key in sorted(rows, key=lambda k: (k[0], k[1], not k[2].startswith("pp"), int(k[2][2:]), k[3])):
-    m, l = rows[key]
-    ratio = f"{m[0] / l[0]:5.2f}" if m and l and l[0] > 0 else "    -"
+    pairs = rows[key].values()
+    m = [p[0] for p in pairs if p[0]]
+    l = [p[1] for p in pairs if p[1]]
+    ratios = [p[0] / p[1] for p in pairs if p[0] and p[1]]
+    ratio = f"{median(ratios):5.2f} ({min(ratios):4.2f}-{max(ratios):4.2f})" if ratios else f"{'-':>19}"
     print(f"| {key[0]:<11} | {key[1]:<5} | {key[2]:>6} | {key[3]:>7} | {cell(m)} | {cell(l)} | {ratio} |")
 EOF
