@@ -100,13 +100,14 @@ TEST(Matmul, TransposedStridedAndBroadcastOperands) {
 
 // Half-precision products, tightly: decoding shapes (a few rows) read the weight in place,
 // with the weight contiguous along k (x @ w.T, the model layout) or along n (x @ w); more
-// rows take the GEMM paths (bfloat16 x @ w.T: vdpbf16ps where the CPU has it).
+// rows take the GEMM paths. bfloat16 x @ w.T runs on vdpbf16ps where the CPU has it, for
+// few rows and many; k = 4141 reaches past the rows' prefetch distance, with a short tail.
 TEST(Matmul, HalfPrecisionProductsAgainstReference) {
   for (Dtype t : {float16, bfloat16}) {
     const double unit = t == float16 ? std::ldexp(1.0, -11) : std::ldexp(1.0, -8);
     for (int m : {1, 2, 3, 5, 8, 9, 33, 70}) {
-      for (auto [k, n] :
-           std::vector<std::pair<int, int>>{{1, 5}, {7, 3}, {128, 9}, {300, 67}, {37, 300}}) {
+      for (auto [k, n] : std::vector<std::pair<int, int>>{
+               {1, 5}, {7, 3}, {128, 9}, {300, 67}, {37, 300}, {4141, 19}}) {
         auto a = make_array(random_values(m * k, -1, 1, m * 7 + k), {m, k}, t);
         auto w = make_array(random_values(n * k, -1, 1, n * 5 + k), {n, k}, t);
         auto wt = transpose(w);    // k x n, columns contiguous

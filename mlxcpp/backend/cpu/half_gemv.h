@@ -25,4 +25,15 @@ inline bool half_gemv_layout_ok(int64_t rs, int64_t cs) {
 void half_gemv(Dtype b_dtype, const void* b, int64_t rs, int64_t cs, const float* x, int64_t m,
                int64_t n, int64_t k, float* y);
 
+/** Whether this CPU and build run bf16_gemv (AVX-512 BF16). */
+bool bf16_gemv_available();
+
+/** y[i][j] = dot(x[i], w[j]) for i < m <= kHalfGemvMaxRows and j < n, with bfloat16 x
+ *  [m][k] (row stride ldx) and W [n][k] (row stride ldw), and y float32 [m][n]: x @ W^T, the
+ *  model layout. The products are exact and summed in float32 by vdpbf16ps, which reads
+ *  subnormal inputs as zero and flushes subnormal sums to zero (as the bfloat16 GEMM path).
+ *  Parallel over the rows of W. Only where bf16_gemv_available(). */
+void bf16_gemv(const uint16_t* w, int64_t ldw, const uint16_t* x, int64_t ldx, int64_t m, int64_t n,
+               int64_t k, float* y);
+
 }  // namespace mlxcpp::cpu

@@ -176,21 +176,34 @@ void gemm_batch_half(const array& a, const Batch& ab, const array& b, const Batc
     }
     return;
   }
+  // bfloat16 on both sides, the weight's rows contiguous (x @ w.T): vdpbf16ps reads x and
+  // the weight in place, without the float32 conversion of either (see bf16_gemv).
+  const bool bf16_in_place = gemv && a.dtype() == bfloat16 && b.dtype() == bfloat16 &&
+                             ab.col_stride == 1 && bb.row_stride == 1 && cpu::bf16_gemv_available();
   auto work = [&](int64_t s, int64_t e) {
-    std::vector<float> fa(m * k), fb(gemv ? 0 : k * n), fc(m * n), fy(gemv ? m * n : 0);
+    std::vector<float> fa(bf16_in_place ? 0 : m * k), fb(gemv ? 0 : k * n), fc(m * n),
+        fy(gemv ? m * n : 0);
     int64_t converted_b = -1;
     for (int64_t i = s; i < e; ++i) {
       const char* pa = a.data<char>() + ab.offsets[i] * a.itemsize();
       const char* pb = b.data<char>() + bb.offsets[i] * b.itemsize();
-      cpu::copy_raw(pa, a.dtype(), {ab.row_stride, ab.col_stride}, {ShapeElem(m), ShapeElem(k)},
-                    fa.data(), float32, {k, 1});
+      if (!bf16_in_place) {
+        cpu::copy_raw(pa, a.dtype(), {ab.row_stride, ab.col_stride}, {ShapeElem(m), ShapeElem(k)},
+                      fa.data(), float32, {k, 1});
+      }
       char* pc = out.data<char>() + i * m * n * out.itemsize();
       if (beta != 0.0f) {
         cpu::copy_raw(pc, out.dtype(), {n, 1}, {ShapeElem(m), ShapeElem(n)}, fc.data(), float32,
                       {n, 1});
       }
       if (gemv) {
-        cpu::half_gemv(b.dtype(), pb, bb.row_stride, bb.col_stride, fa.data(), m, n, k, fy.data());
+        if (bf16_in_place) {
+          cpu::bf16_gemv(reinterpret_cast<const uint16_t*>(pb), bb.col_stride,
+                         reinterpret_cast<const uint16_t*>(pa), ab.row_stride, m, n, k, fy.data());
+        } else {
+          cpu::half_gemv(b.dtype(), pb, bb.row_stride, bb.col_stride, fa.data(), m, n, k,
+                         fy.data());
+        }
         for (int64_t t = 0; t < m * n; ++t) {
           fc[t] = alpha * fy[t] + (beta != 0.0f ? beta * fc[t] : 0.0f);
         }
