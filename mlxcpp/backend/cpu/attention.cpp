@@ -86,13 +86,14 @@ class AttentionTask {
   const array* mask_;
   const array* sinks_;
   std::vector<float> qf_, s_, o_, m_, l_, kbuf_, vbuf_;
+  std::vector<T> qh_;              // the rows of qf_ in T (exact: qf_ is rounded through T)
   std::vector<float> dense_, pv_;  // block_in_place's packed operands and P V
 };
 
 template <typename T>
 void AttentionTask<T>::load_queries(int64_t b, int64_t g, int64_t r0, int64_t rows) {
   qf_.resize(rows * p_.head_dim);
-  std::vector<T> scratch(p_.head_dim);
+  qh_.resize(rows * p_.head_dim);
   const T* base = q_.a.data<T>() + b * q_.sb;
   for (int64_t r = 0; r < rows; ++r) {
     const RowIndex ri = row(g, r0 + r);
@@ -102,7 +103,7 @@ void AttentionTask<T>::load_queries(int64_t b, int64_t g, int64_t r0, int64_t ro
       dst[d] *= p_.scale;
     }
     // MLX scales q in its own type before the product.
-    cpu::round_through<T>(dst, p_.head_dim, scratch.data());
+    cpu::round_through<T>(dst, p_.head_dim, qh_.data() + r * p_.head_dim);
   }
 }
 
@@ -205,8 +206,15 @@ void AttentionTask<T>::block_in_place(int64_t b, int64_t g, int64_t r0, int64_t 
   const T* kb = k_.a.template data<T>() + b * k_.sb + g * k_.sh + j0 * k_.sl;
   const T* vb = v_.a.template data<T>() + b * v_.sb + g * v_.sh + j0 * v_.sl;
   dense_.resize(std::max(rows * n, rows * p_.v_dim));
-  // K^T(d, j) = kb[j * sl + d]: columns contiguous.
-  cpu::half_gemv(dt, kb, 1, k_.sl, qf_.data(), rows, n, p_.head_dim, dense_.data());
+  // K^T(d, j) = kb[j * sl + d]: columns contiguous. bfloat16 q and K: exact products on
+  // vdpbf16ps, as the float path computes them (sums in another order).
+  if (std::is_same_v<T, bfloat16_t> && cpu::bf16_gemv_available()) {
+    cpu::bf16_gemv(reinterpret_cast<const uint16_t*>(kb), k_.sl,
+                   reinterpret_cast<const uint16_t*>(qh_.data()), p_.head_dim, rows, n, p_.head_dim,
+                   dense_.data());
+  } else {
+    cpu::half_gemv(dt, kb, 1, k_.sl, qf_.data(), rows, n, p_.head_dim, dense_.data());
+  }
   for (int64_t r = 0; r < rows; ++r) {
     std::copy_n(dense_.data() + r * n, n, s_.data() + r * kKeyBlock);
   }
