@@ -73,22 +73,14 @@ array matmul(const array& in_a, const array& in_b, StreamOrDevice s) {
   const Dtype t = product_type("matmul", promote_types(a.dtype(), b.dtype()));
   a = astype(a, t, s);
   b = astype(b, t, s);
-  array out = [&] {
-    if (in_a.ndim() > 2 && in_b.ndim() <= 2) {
-      // One GEMM over the stacked rows of a.
-      auto shape = a.shape();
-      shape.back() = b.shape(-1);
-      auto flat = flatten(a, 0, -2, s);
-      array r({flat.shape(0), b.shape(-1)}, t, std::make_shared<Matmul>(to_stream(s)), {flat, b});
-      return reshape(r, shape, s);
-    }
-    if (a.ndim() > 2 || b.ndim() > 2) {
-      std::tie(a, b) = broadcast_batch(a, b, s);
-    }
-    auto shape = a.shape();
-    shape.back() = b.shape(-1);
-    return array(shape, t, std::make_shared<Matmul>(to_stream(s)), {a, b});
-  }();
+  // A 2-D b with a batched a stays unbroadcast: the kernel runs one GEMM over the stacked
+  // rows of a, and the graph needs no flatten and reshape around it.
+  if (b.ndim() > 2) {
+    std::tie(a, b) = broadcast_batch(a, b, s);
+  }
+  auto shape = a.shape();
+  shape.back() = b.shape(-1);
+  const array out(shape, t, std::make_shared<Matmul>(to_stream(s)), {a, b});
   return squeeze_vector_axes(out, in_a.ndim() == 1, in_b.ndim() == 1, s);
 }
 

@@ -80,6 +80,25 @@ TEST(Matmul, TransposedStridedAndBroadcastOperands) {
       }(),
       4, 6, 5, 3);
   expect_close(matmul(a, bs), ref, 1e-5);
+  // A batched a against a 2-D b runs as one product over a's stacked rows: rows padded (a
+  // slice of wider rows), a batch axis broadcast by a zero stride (copied first), axes of
+  // size 1; bfloat16 takes the decoding kernels with the padded row stride.
+  for (Dtype t : {float32, bfloat16}) {
+    const double rtol = t == float32 ? 1e-6 : std::ldexp(1.0, -8);
+    auto w = make_array(random_values(5 * 4, -1, 1, 22), {5, 4}, t);
+    auto stacked = [&](const array& x, int rows) {
+      return naive_matmul(values<double>(contiguous(x)), values<double>(w), 1, rows, 5, 4);
+    };
+    auto padded =
+        slice(make_array(random_values(2 * 3 * 9, -1, 1, 21), {2, 3, 9}, t), {0, 0, 0}, {2, 3, 5});
+    expect_close(matmul(padded, w), stacked(padded, 6), 1e-5, rtol);
+    auto repeated =
+        broadcast_to(make_array(random_values(2 * 5, -1, 1, 23), {1, 2, 5}, t), {3, 2, 5});
+    expect_close(matmul(repeated, w), stacked(repeated, 6), 1e-5, rtol);
+    auto ones = make_array(random_values(2 * 5, -1, 1, 24), {1, 2, 1, 5}, t);
+    ASSERT_EQ(matmul(ones, w).shape(), (Shape{1, 2, 1, 4}));
+    expect_close(matmul(ones, w), stacked(ones, 2), 1e-5, rtol);
+  }
   // Batch broadcasting: (2, 1, m, k) x (3, k, n) -> (2, 3, m, n).
   auto x = make_array(random_values(2 * 2 * 4, -1, 1, 4), {2, 1, 2, 4}, float64);
   auto y = make_array(random_values(3 * 4 * 3, -1, 1, 5), {3, 4, 3}, float64);

@@ -304,6 +304,27 @@ Shape batch_shape_of(const array& out) {
 
 }  // namespace
 
+// The stride between consecutive rows of a when its batch axes and rows form one run of
+// rows (axes of size 1 aside), or -1 when they do not.
+int64_t stacked_row_stride(const array& a) {
+  int64_t stride = -1;
+  int64_t rows = 0;
+  for (int d = static_cast<int>(a.ndim()) - 2; d >= 0; --d) {
+    if (a.shape(d) == 1) {
+      continue;
+    }
+    if (stride < 0) {
+      stride = a.strides()[d];
+      rows = a.shape(d);
+    } else if (a.strides()[d] == stride * rows) {
+      rows *= a.shape(d);
+    } else {
+      return -1;
+    }
+  }
+  return stride < 0 ? a.shape(-1) : stride;  // a single row: any stride reads it
+}
+
 void Matmul::eval_cpu(const std::vector<array>& inputs, array& out) {
   const auto& a = inputs[0];
   const auto& b = inputs[1];
@@ -312,6 +333,17 @@ void Matmul::eval_cpu(const std::vector<array>& inputs, array& out) {
     return;
   }
   const int64_t m = a.shape(-2), k = a.shape(-1), n = b.shape(-1);
+  if (a.ndim() > 2 && b.ndim() == 2) {
+    // One product over a's rows stacked across its batch axes (matmul leaves a unflattened
+    // for this, rather than adding a flatten and a reshape node to every product).
+    int64_t rs = stacked_row_stride(a);
+    const array rows = rs < 0 ? cpu::row_major(a) : a;
+    rs = rs < 0 ? k : rs;
+    run_batch(rows, Batch{{0}, rs, rows.strides().back()}, b,
+              Batch{{0}, b.strides()[0], b.strides()[1]}, out, int64_t(out.size()) / n, n, k, 1.0f,
+              0.0f);
+    return;
+  }
   const Shape batch = batch_shape_of(out);
   run_batch(a, batch_of(a, batch), b, batch_of(b, batch), out, m, n, k, 1.0f, 0.0f);
 }
