@@ -467,7 +467,8 @@ class ArgSort : public UnaryPrimitive {
 };
 
 // Matrix products (backend/cpu/matmul.cpp): inputs [..., M, K] and [..., K, N]
-// with equal (broadcast) batch axes.
+// with equal (broadcast) batch axes, or a batched [..., M, K] against a 2-D [K, N] (one
+// product over a's stacked rows).
 class Matmul : public UnaryPrimitive {
  public:
   explicit Matmul(Stream stream) : UnaryPrimitive(stream) {}

@@ -81,13 +81,15 @@ TEST(Matmul, TransposedStridedAndBroadcastOperands) {
       4, 6, 5, 3);
   expect_close(matmul(a, bs), ref, 1e-5);
   // A batched a against a 2-D b runs as one product over a's stacked rows: rows padded (a
-  // slice of wider rows), a batch axis broadcast by a zero stride (copied first), axes of
-  // size 1; bfloat16 takes the decoding kernels with the padded row stride.
+  // slice of wider rows), a batch axis broadcast by a zero stride or rows reversed by a
+  // negative one (both copied first), axes of size 1. w is a transposed [n, k] weight, so
+  // bfloat16 takes the decoding kernel, with the padded row stride.
   for (Dtype t : {float32, bfloat16}) {
     const double rtol = t == float32 ? 1e-6 : std::ldexp(1.0, -8);
-    auto w = make_array(random_values(5 * 4, -1, 1, 22), {5, 4}, t);
+    auto w = transpose(make_array(random_values(4 * 5, -1, 1, 22), {4, 5}, t));
     auto stacked = [&](const array& x, int rows) {
-      return naive_matmul(values<double>(contiguous(x)), values<double>(w), 1, rows, 5, 4);
+      return naive_matmul(values<double>(contiguous(x)), values<double>(contiguous(w)), 1, rows, 5,
+                          4);
     };
     auto padded =
         slice(make_array(random_values(2 * 3 * 9, -1, 1, 21), {2, 3, 9}, t), {0, 0, 0}, {2, 3, 5});
@@ -95,6 +97,12 @@ TEST(Matmul, TransposedStridedAndBroadcastOperands) {
     auto repeated =
         broadcast_to(make_array(random_values(2 * 5, -1, 1, 23), {1, 2, 5}, t), {3, 2, 5});
     expect_close(matmul(repeated, w), stacked(repeated, 6), 1e-5, rtol);
+    auto reversed = slice(make_array(random_values(2 * 3 * 5, -1, 1, 25), {2, 3, 5}, t), {0, 2, 0},
+                          {2, -4, 5}, {1, -1, 1});
+    expect_close(matmul(reversed, w), stacked(reversed, 6), 1e-5, rtol);
+    auto one_reversed = slice(make_array(random_values(3 * 5, -1, 1, 26), {1, 3, 5}, t), {0, 2, 0},
+                              {1, -4, 5}, {1, -1, 1});
+    expect_close(matmul(one_reversed, w), stacked(one_reversed, 3), 1e-5, rtol);
     auto ones = make_array(random_values(2 * 5, -1, 1, 24), {1, 2, 1, 5}, t);
     ASSERT_EQ(matmul(ones, w).shape(), (Shape{1, 2, 1, 4}));
     expect_close(matmul(ones, w), stacked(ones, 2), 1e-5, rtol);

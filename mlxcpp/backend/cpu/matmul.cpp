@@ -304,16 +304,23 @@ Shape batch_shape_of(const array& out) {
 
 }  // namespace
 
-// The stride between consecutive rows of a when its batch axes and rows form one run of
-// rows (axes of size 1 aside), or -1 when they do not.
+namespace {
+
+// The stride between consecutive rows of a when its batch axes and rows form one forward
+// run of rows (axes of size 1 aside), or -1 when they do not (a negative stride included).
 int64_t stacked_row_stride(const array& a) {
-  int64_t stride = -1;
+  bool found = false;
+  int64_t stride = 0;
   int64_t rows = 0;
   for (int d = static_cast<int>(a.ndim()) - 2; d >= 0; --d) {
     if (a.shape(d) == 1) {
       continue;
     }
-    if (stride < 0) {
+    if (a.strides()[d] < 0) {
+      return -1;
+    }
+    if (!found) {
+      found = true;
       stride = a.strides()[d];
       rows = a.shape(d);
     } else if (a.strides()[d] == stride * rows) {
@@ -322,8 +329,10 @@ int64_t stacked_row_stride(const array& a) {
       return -1;
     }
   }
-  return stride < 0 ? a.shape(-1) : stride;  // a single row: any stride reads it
+  return found ? stride : a.shape(-1);  // a single row: any stride reads it
 }
+
+}  // namespace
 
 void Matmul::eval_cpu(const std::vector<array>& inputs, array& out) {
   const auto& a = inputs[0];
