@@ -39,7 +39,7 @@ class NodeSet {
   static bool place(std::vector<std::uintptr_t>& slots, std::uintptr_t id) {
     const size_t mask = slots.size() - 1;
     // Fibonacci hashing of the address without its always-zero alignment bits.
-    for (size_t i = ((id >> 4) * 0x9E3779B97F4A7C15ull) >> 32 & mask;; i = (i + 1) & mask) {
+    for (size_t i = (((id >> 4) * 0x9E3779B97F4A7C15ull) >> 32) & mask;; i = (i + 1) & mask) {
       if (slots[i] == id) {
         return false;
       }

@@ -276,6 +276,19 @@ TEST(FastAttention, HalfTypesSinksAndEdgeMasks) {
   check_sdpa({1, 2, 2, 12, 5, 32}, float32, "causal", "", false, seed++);
 }
 
+TEST(FastAttention, DecodingReadsTransposedHalfCaches) {
+  // K and V as [B, L, H, D] buffers seen as [B, H, L, D]: a key's row is D values at a
+  // stride of H * D, which the decoding kernels read in place.
+  for (Dtype dt : {float16, bfloat16}) {
+    const array q = random_array({1, 8, 1, 64}, dt, 950);
+    const array k = transpose(random_array({1, 37, 2, 64}, dt, 951), {0, 2, 1, 3});
+    const array v = transpose(random_array({1, 37, 2, 64}, dt, 952), {0, 2, 1, 3});
+    expect_near_all(fx::scaled_dot_product_attention(q, k, v, 0.125f, "causal"),
+                    fx::reference::scaled_dot_product_attention(q, k, v, 0.125f, "causal"),
+                    dt == float16 ? 4e-3 : 3e-2, "transposed cache " + std::string(dtype_name(dt)));
+  }
+}
+
 TEST(FastAttention, LongSequenceAndStridedCache) {
   // A prefill longer than 1000 tokens (the reference builds the full score matrix;
   // the fused kernel never does).

@@ -207,12 +207,18 @@ void AttentionTask<T>::block_in_place(int64_t b, int64_t g, int64_t r0, int64_t 
   const T* vb = v_.a.template data<T>() + b * v_.sb + g * v_.sh + j0 * v_.sl;
   dense_.resize(std::max(rows * n, rows * p_.v_dim));
   // K^T(d, j) = kb[j * sl + d]: columns contiguous. bfloat16 q and K: exact products on
-  // vdpbf16ps, as the float path computes them (sums in another order).
-  if (std::is_same_v<T, bfloat16_t> && cpu::bf16_gemv_available()) {
-    cpu::bf16_gemv(reinterpret_cast<const uint16_t*>(kb), k_.sl,
-                   reinterpret_cast<const uint16_t*>(qh_.data()), p_.head_dim, rows, n, p_.head_dim,
-                   dense_.data());
-  } else {
+  // vdpbf16ps, summed in float32 as the float path sums them (in another order, and with
+  // subnormal values read as zero; see bf16_gemv).
+  bool scored = false;
+  if constexpr (std::is_same_v<T, bfloat16_t>) {
+    if (cpu::bf16_gemv_available()) {
+      cpu::bf16_gemv(reinterpret_cast<const uint16_t*>(kb), k_.sl,
+                     reinterpret_cast<const uint16_t*>(qh_.data()), p_.head_dim, rows, n,
+                     p_.head_dim, dense_.data());
+      scored = true;
+    }
+  }
+  if (!scored) {
     cpu::half_gemv(dt, kb, 1, k_.sl, qf_.data(), rows, n, p_.head_dim, dense_.data());
   }
   for (int64_t r = 0; r < rows; ++r) {

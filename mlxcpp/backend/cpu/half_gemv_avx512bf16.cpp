@@ -11,6 +11,7 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 
 #include <algorithm>
+#include <cstdint>
 
 #include "mlxcpp/backend/cpu/isa_target.h"
 #include "mlxcpp/backend/cpu/quantized.h"
@@ -54,8 +55,11 @@ MLXCPP_AVX512BF16 void row_dots(const Problem& g, int64_t j, int64_t m0) {
   int64_t p = 0;
   for (; p + kLoad <= g.k; p += kLoad) {
     // kAhead on in memory: with dense rows that runs on into the rows this thread reads
-    // next. (A prefetch never faults, so the last rows need no bound.)
-    _mm_prefetch(reinterpret_cast<const char*>(w + p + kAhead), _MM_HINT_T0);
+    // next. (A prefetch never faults, so the last rows need no bound; the address is
+    // formed as an integer, as it may lie past the array.)
+    _mm_prefetch(reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(w + p) +
+                                               kAhead * sizeof(uint16_t)),
+                 _MM_HINT_T0);
     const __m512bh wv = as_bh(_mm512_loadu_si512(w + p));
 #pragma GCC unroll 4
     for (int i = 0; i < MT; ++i) {
@@ -100,7 +104,8 @@ MLXCPP_AVX512BF16 void row_all_m(const Problem& g, int64_t m, int64_t j) {
 }  // namespace
 
 bool bf16_gemv_available() {
-  return quant::cpu_has_avx512bf16();
+  static const bool available = quant::cpu_has_avx512bf16();
+  return available;
 }
 
 void bf16_gemv(const uint16_t* w, int64_t ldw, const uint16_t* x, int64_t ldx, int64_t m, int64_t n,
