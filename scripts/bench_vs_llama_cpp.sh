@@ -20,7 +20,8 @@
 #                      compares like with like
 #   --gguf-dir DIR     where the GGUFs go; existing files are reused
 #                      [${TMPDIR:-/tmp}/mlxcpp-vs-llama-gguf]
-#   --out DIR          raw outputs (llama-bench JSON, mlxcpp JSON lines) [a temp dir]
+#   --out DIR          raw outputs (llama-bench JSON, mlxcpp JSON lines), a new or empty
+#                      directory [a temp dir]
 #   --llama-args "..." extra llama-bench arguments (e.g. "-fa 1")
 #
 # Quantization differs in layout: llama.cpp's Q4_0 / Q8_0 use groups of 32 with one float16
@@ -88,6 +89,8 @@ if [[ -z $out_dir ]]; then
   out_dir=$(mktemp -d "${TMPDIR:-/tmp}/mlxcpp-vs-llama.XXXXXX")
 fi
 mkdir -p "$out_dir"
+# The table reads every file there: results of another run would mix into its medians.
+[[ -z $(ls -A "$out_dir") ]] || die "--out: $out_dir is not empty"
 
 echo "# llama-bench: $LLAMA_BENCH ($("$LLAMA_BENCH" --version 2>&1 | head -1 || true))"
 echo "# mlxcpp:      $mlxcpp ($(git -C "$repo" describe --always --dirty 2>/dev/null || echo '?'))"
@@ -109,13 +112,23 @@ for model in "${model_list[@]}"; do
       "$random_gguf" --model "$model" --type "$type" --out "$gguf" >&2
     fi
     for round in $(seq "$rounds"); do
-      echo "# round $round: llama-bench $model $type" >&2
-      # shellcheck disable=SC2086  # llama_args is a list of words
-      "$LLAMA_BENCH" -m "$gguf" -t "$threads" -p "$pp_arg" -n "$tg_arg" -r "$reps" -o json \
-        $llama_args >"$out_dir/$model.$quant.$round.llama.json"
-      echo "# round $round: mlxcpp bench $model $quant" >&2
-      "$mlxcpp" bench --models "$model" --quant "$quant" --threads "$threads" --tests "$tests" \
-        --repetitions "$reps" --json >"$out_dir/$model.$quant.$round.mlxcpp.jsonl"
+      # Odd rounds run llama.cpp first, even rounds mlxcpp, so a drift in the machine's
+      # bandwidth does not always favour the same program.
+      order=(llama mlxcpp)
+      ((round % 2 == 1)) || order=(mlxcpp llama)
+      for program in "${order[@]}"; do
+        if [[ $program == llama ]]; then
+          echo "# round $round: llama-bench $model $type" >&2
+          # shellcheck disable=SC2086  # llama_args is a list of words
+          "$LLAMA_BENCH" -m "$gguf" -t "$threads" -p "$pp_arg" -n "$tg_arg" -r "$reps" -o json \
+            $llama_args >"$out_dir/$model.$quant.$round.llama.json"
+        else
+          echo "# round $round: mlxcpp bench $model $quant" >&2
+          "$mlxcpp" bench --models "$model" --quant "$quant" --threads "$threads" \
+            --tests "$tests" --repetitions "$reps" --json \
+            >"$out_dir/$model.$quant.$round.mlxcpp.jsonl"
+        fi
+      done
     done
   done
 done
@@ -123,7 +136,7 @@ python3 - "$out_dir" <<'EOF'
 import glob, json, os, sys
 
 out = sys.argv[1]
-# (model, quant, test, threads) -> round -> [mlxcpp t/s, llama.cpp t/s]
+# (model, quant, test, threads) -> round -> [mlxcpp (t/s, stddev), llama.cpp (t/s, stddev)]
 rows = {}
 for path in sorted(glob.glob(os.path.join(out, "*.llama.json"))):
     model, quant, rnd = os.path.basename(path)[: -len(".llama.json")].rsplit(".", 2)
@@ -131,32 +144,44 @@ for path in sorted(glob.glob(os.path.join(out, "*.llama.json"))):
         for r in json.load(f):
             test = f"pp{r['n_prompt']}" if r["n_prompt"] > 0 else f"tg{r['n_gen']}"
             key = (model, quant, test, r["n_threads"])
-            rows.setdefault(key, {}).setdefault(rnd, [None, None])[1] = r["avg_ts"]
+            rows.setdefault(key, {}).setdefault(rnd, [None, None])[1] = (r["avg_ts"], r["stddev_ts"])
 for path in sorted(glob.glob(os.path.join(out, "*.mlxcpp.jsonl"))):
-    model, quant, rnd = os.path.basename(path)[: -len(".mlxcpp.jsonl")].rsplit(".", 2)
     with open(path) as f:
+        rnd = os.path.basename(path)[: -len(".mlxcpp.jsonl")].rsplit(".", 2)[2]
         for line in f:
             if line.strip():
                 r = json.loads(line)
                 key = (r["model"], r["quant"], r["test"], r["threads"])
-                rows.setdefault(key, {}).setdefault(rnd, [None, None])[0] = r["tokens_per_s"]
+                rows.setdefault(key, {}).setdefault(rnd, [None, None])[0] = (r["tokens_per_s"], r["stddev"])
 
 def median(v):
     v = sorted(v)
     return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
 
 def cell(v):
-    return f"{median(v):9.2f} ({min(v):7.2f}-{max(v):7.2f})" if v else f"{'-':>27}"
+    """One round: mean ± stddev of its repetitions; more: median (range) over rounds."""
+    if not v:
+        return f"{'-':>25}"
+    if len(v) == 1:
+        return f"{v[0][0]:9.2f} ± {v[0][1]:<13.2f}"
+    rates = [x[0] for x in v]
+    return f"{median(rates):9.2f} ({min(rates):6.1f}-{max(rates):6.1f})"
 
-print("Medians over rounds (range); each ratio pairs the two programs of one round.")
+print("One round: mean ± stddev of the repetitions. More: the median over rounds and its")
+print("range; each ratio pairs the two programs of one round.")
 print()
-print("| model       | quant |  test  | threads |   mlxcpp t/s (range)        |  llama.cpp t/s (range)      | ratio (range)       |")
-print("|-------------|-------|--------|---------|-----------------------------|-----------------------------|---------------------|")
+print("| model       | quant |  test  | threads |  mlxcpp t/s               |  llama.cpp t/s            | ratio             |")
+print("|-------------|-------|--------|---------|---------------------------|---------------------------|-------------------|")
 for key in sorted(rows, key=lambda k: (k[0], k[1], not k[2].startswith("pp"), int(k[2][2:]), k[3])):
     pairs = rows[key].values()
     m = [p[0] for p in pairs if p[0]]
     l = [p[1] for p in pairs if p[1]]
-    ratios = [p[0] / p[1] for p in pairs if p[0] and p[1]]
-    ratio = f"{median(ratios):5.2f} ({min(ratios):4.2f}-{max(ratios):4.2f})" if ratios else f"{'-':>19}"
+    ratios = [p[0][0] / p[1][0] for p in pairs if p[0] and p[1] and p[1][0] > 0]
+    if not ratios:
+        ratio = f"{'-':>17}"
+    elif len(ratios) == 1:
+        ratio = f"{ratios[0]:5.2f}{'':12}"
+    else:
+        ratio = f"{median(ratios):5.2f} ({min(ratios):4.2f}-{max(ratios):4.2f})"
     print(f"| {key[0]:<11} | {key[1]:<5} | {key[2]:>6} | {key[3]:>7} | {cell(m)} | {cell(l)} | {ratio} |")
 EOF
