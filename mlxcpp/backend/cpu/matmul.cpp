@@ -126,16 +126,20 @@ void gemm_batch(const array& a, const Batch& ab, const array& b, const Batch& bb
   }
 }
 
-// bfloat16 x bfloat16 with the weight's rows contiguous (x @ w.T) on a CPU with AVX-512
-// BF16: products of bfloat16 values are exact in float32, so vdpbf16ps computes what the
-// float32 GEMM computes (sums in another order) at twice its rate, without a float copy
-// of the weight.
+// bfloat16 x bfloat16 with a's rows and the weight's rows contiguous (x @ w.T) on a CPU
+// with AVX-512 BF16: products of bfloat16 values are exact in float32, so vdpbf16ps
+// computes what the float32 GEMM computes (sums in another order) at twice its rate,
+// reading the operands in place. Both the GEMM (bf16_gemm) and the GEMV (bf16_gemv) need it.
+bool bf16_in_place(const array& a, const Batch& ab, const array& b, const Batch& bb) {
+  return a.dtype() == bfloat16 && b.dtype() == bfloat16 && ab.col_stride == 1 &&
+         bb.row_stride == 1 && cpu::bf16_gemv_available();
+}
+
+// The GEMM's further conditions: dense operands, a bfloat16 result, no alpha or beta.
 bool bf16_gemm_applies(const array& a, const Batch& ab, const array& b, const Batch& bb,
                        const array& out, int64_t m, int64_t k, float alpha, float beta) {
-  return a.dtype() == bfloat16 && b.dtype() == bfloat16 && out.dtype() == bfloat16 &&
-         alpha == 1.0f && beta == 0.0f && k % 2 == 0 && k > 0 && ab.col_stride == 1 &&
-         (ab.row_stride == k || m == 1) && bb.row_stride == 1 && bb.col_stride == k &&
-         cpu::quant::cpu_has_avx512bf16();
+  return bf16_in_place(a, ab, b, bb) && out.dtype() == bfloat16 && alpha == 1.0f && beta == 0.0f &&
+         k % 2 == 0 && k > 0 && (ab.row_stride == k || m == 1) && bb.col_stride == k;
 }
 
 void bf16_gemm(const array& a, const Batch& ab, const array& b, const Batch& bb, array& out,
@@ -176,18 +180,16 @@ void gemm_batch_half(const array& a, const Batch& ab, const array& b, const Batc
     }
     return;
   }
-  // bfloat16 on both sides, the weight's rows contiguous (x @ w.T): vdpbf16ps reads x and
-  // the weight in place, without the float32 conversion of either (see bf16_gemv).
-  const bool bf16_in_place = gemv && a.dtype() == bfloat16 && b.dtype() == bfloat16 &&
-                             ab.col_stride == 1 && bb.row_stride == 1 && cpu::bf16_gemv_available();
+  // No float32 conversion of x or the weight for bf16_gemv.
+  const bool use_bf16_gemv = gemv && bf16_in_place(a, ab, b, bb);
   auto work = [&](int64_t s, int64_t e) {
-    std::vector<float> fa(bf16_in_place ? 0 : m * k), fb(gemv ? 0 : k * n), fc(m * n),
+    std::vector<float> fa(use_bf16_gemv ? 0 : m * k), fb(gemv ? 0 : k * n), fc(m * n),
         fy(gemv ? m * n : 0);
     int64_t converted_b = -1;
     for (int64_t i = s; i < e; ++i) {
       const char* pa = a.data<char>() + ab.offsets[i] * a.itemsize();
       const char* pb = b.data<char>() + bb.offsets[i] * b.itemsize();
-      if (!bf16_in_place) {
+      if (!use_bf16_gemv) {
         cpu::copy_raw(pa, a.dtype(), {ab.row_stride, ab.col_stride}, {ShapeElem(m), ShapeElem(k)},
                       fa.data(), float32, {k, 1});
       }
@@ -197,7 +199,7 @@ void gemm_batch_half(const array& a, const Batch& ab, const array& b, const Batc
                       {n, 1});
       }
       if (gemv) {
-        if (bf16_in_place) {
+        if (use_bf16_gemv) {
           cpu::bf16_gemv(reinterpret_cast<const uint16_t*>(pb), bb.col_stride,
                          reinterpret_cast<const uint16_t*>(pa), ab.row_stride, m, n, k, fy.data());
         } else {
@@ -301,10 +303,6 @@ void run_batch(const array& a, const Batch& ab, const array& b, const Batch& bb,
 Shape batch_shape_of(const array& out) {
   return Shape(out.shape().begin(), out.shape().end() - 2);
 }
-
-}  // namespace
-
-namespace {
 
 // The stride between consecutive rows of a when its batch axes and rows form one forward
 // run of rows (axes of size 1 aside), or -1 when they do not (a negative stride included).
