@@ -120,13 +120,21 @@ void run_tape(std::vector<array>& nodes) {
   }
 }
 
+// Waits for the arrays scheduled elsewhere, then drops the tape's references to them: a
+// kernel may donate such an input's buffer only once nothing else holds it (as a decode
+// step's KV cache update, whose input the previous, asynchronously evaluated step computes).
+void wait_pending(Tape& tape) {
+  for (auto& p : tape.pending) {
+    p.wait();
+  }
+  tape.pending.clear();
+}
+
 }  // namespace
 
 void eval(std::vector<array> outputs) {
   Tape tape = build_tape(outputs);
-  for (auto& p : tape.pending) {
-    p.wait();
-  }
+  wait_pending(tape);
   run_tape(tape.nodes);
 }
 
@@ -145,9 +153,7 @@ void async_eval(std::vector<array> outputs) {
   Stream stream = tape.nodes.back().primitive().stream();
   scheduler::enqueue(stream, [tape = std::move(tape), event]() mutable {
     try {
-      for (auto& p : tape.pending) {
-        p.wait();
-      }
+      wait_pending(tape);
       run_tape(tape.nodes);
       event->signal();
     } catch (...) {
