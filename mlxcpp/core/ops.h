@@ -711,6 +711,17 @@ array quantized_matmul(const array& x, const array& w, const array& scales,
                        std::optional<int> bits = std::nullopt, const std::string& mode = "affine",
                        StreamOrDevice s = {});
 
+/** {quantized_matmul(x, w[i], scales[i], biases[i]) (transposed)} for 2-D matrices of one
+ *  input size and one format, each result the same values: x is read and prepared once,
+ *  and all rows share one parallel pass (a layer's q, k and v projections in one GEMV).
+ *  biases: one per matrix for the affine mode, else empty. An mlxcpp extension. */
+std::vector<array> quantized_matmul_many(const array& x, const std::vector<array>& w,
+                                         const std::vector<array>& scales,
+                                         const std::vector<array>& biases,
+                                         std::optional<int> group_size = std::nullopt,
+                                         std::optional<int> bits = std::nullopt,
+                                         const std::string& mode = "affine", StreamOrDevice s = {});
+
 /** quantized_matmul of x[lhs_indices] with w[rhs_indices], indices picking matrices of each
  *  operand's flattened batch (default: all, in order); the result has the broadcast index
  *  shape + [M, N]. Out-of-range indices throw from eval. */

@@ -344,6 +344,53 @@ array quantized_matmul(const array& x, const array& w, const array& scales,
                std::move(inputs));
 }
 
+std::vector<array> quantized_matmul_many(const array& x, const std::vector<array>& w,
+                                         const std::vector<array>& scales,
+                                         const std::vector<array>& biases,
+                                         std::optional<int> group_size, std::optional<int> bits,
+                                         const std::string& mode, StreamOrDevice s) {
+  const char* op = "quantized_matmul_many";
+  const bool affine = string_to_quantization_mode(mode, op) == QuantizationMode::Affine;
+  if (w.empty() || scales.size() != w.size() || biases.size() != (affine ? w.size() : 0)) {
+    invalid(op,
+            "Expected one scales{} per matrix and at least one matrix; got {} matrices, {} "
+            "scales and {} biases.",
+            affine ? " and biases" : " (and no biases)", w.size(), scales.size(), biases.size());
+  }
+  std::vector<Shape> shapes;
+  std::optional<MatmulCheck> first;
+  for (size_t i = 0; i < w.size(); ++i) {
+    if (w[i].ndim() != 2) {
+      invalid(op, "Each matrix must be 2-D; matrix {} has shape {}.", i, shape_str(w[i].shape()));
+    }
+    const std::optional<array> b = affine ? std::optional<array>(biases[i]) : std::nullopt;
+    const auto c = check_matmul(op, x, w[i], scales[i], b, true, group_size, bits, mode);
+    if (first && (c.dtype != first->dtype || scales[i].dtype() != scales[0].dtype())) {
+      invalid(op, "Every matrix's scales must have one dtype; matrix {} has {}, matrix 0 {}.", i,
+              dtype_name(scales[i].dtype()), dtype_name(scales[0].dtype()));
+    }
+    if (!first) {
+      first = c;
+    }
+    Shape shape = x.shape();
+    shape.back() = c.n;
+    shapes.push_back(std::move(shape));
+  }
+  const Dtype dtype = first->dtype;
+  std::vector<array> inputs{astype(x, dtype, s)};
+  for (size_t i = 0; i < w.size(); ++i) {
+    inputs.push_back(w[i]);
+    inputs.push_back(affine ? astype(scales[i], dtype, s) : scales[i]);
+    if (affine) {
+      inputs.push_back(astype(biases[i], dtype, s));
+    }
+  }
+  return array::make_arrays(std::move(shapes), std::vector<Dtype>(w.size(), dtype),
+                            std::make_shared<QuantizedMatmulMany>(to_stream(s), first->p.group_size,
+                                                                  first->p.bits, first->p.mode),
+                            std::move(inputs));
+}
+
 array gather_qmm(const array& x, const array& w, const array& scales,
                  const std::optional<array>& biases, std::optional<array> lhs_indices,
                  std::optional<array> rhs_indices, bool transpose, std::optional<int> group_size,

@@ -100,6 +100,8 @@ MLXCPP_EQUIVALENT(Dequantize, group_size_ == other->group_size_ && bits_ == othe
 MLXCPP_EQUIVALENT(ConvertFP8, to_fp8_ == other->to_fp8_)
 MLXCPP_EQUIVALENT(QuantizedMatmul, group_size_ == other->group_size_ && bits_ == other->bits_ &&
                                        mode_ == other->mode_ && transpose_ == other->transpose_)
+MLXCPP_EQUIVALENT(QuantizedMatmulMany, group_size_ == other->group_size_ && bits_ == other->bits_ &&
+                                           mode_ == other->mode_)
 MLXCPP_EQUIVALENT(GatherQMM, group_size_ == other->group_size_ && bits_ == other->bits_ &&
                                  mode_ == other->mode_ && transpose_ == other->transpose_ &&
                                  left_sorted_ == other->left_sorted_ &&

@@ -894,6 +894,23 @@ class QuantizedMatmul : public UnaryPrimitive {
   bool transpose_;
 };
 
+/** quantized_matmul_many: inputs {x, then w, scales[, biases] of each matrix}; output i is
+ *  x @ W_i^T. An mlxcpp extension: x is prepared once and every matrix's rows share one
+ *  parallel pass, so a decoding step runs a layer's projections as one GEMV. */
+class QuantizedMatmulMany : public Primitive {
+ public:
+  QuantizedMatmulMany(Stream stream, int group_size, int bits, QuantizationMode mode)
+      : Primitive(stream), group_size_(group_size), bits_(bits), mode_(mode) {}
+  void eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) override;
+  const char* name() const override { return "QuantizedMatmulMany"; }
+  bool is_equivalent(const Primitive& other) const override;
+
+ private:
+  int group_size_;
+  int bits_;
+  QuantizationMode mode_;
+};
+
 /** gather_qmm: inputs {x, w, scales[, biases], lhs_indices, rhs_indices}; the int64 indices
  *  (one shape) pick matrices of x's and w's flattened batches; out of range throws from eval. */
 class GatherQMM : public UnaryPrimitive {

@@ -67,6 +67,44 @@ array QuantizedLinear::operator()(const array& x) const {
   return bias ? add(y, *bias) : y;
 }
 
+std::vector<array> apply_linears(const std::vector<const LinearLayer*>& layers, const array& x) {
+  std::vector<const QuantizedLinear*> quantized;
+  for (const LinearLayer* l : layers) {
+    const auto* q = dynamic_cast<const QuantizedLinear*>(l);
+    const QuantizedLinear* q0 = quantized.empty() ? q : quantized[0];
+    if (q == nullptr || q->spec.group_size != q0->spec.group_size ||
+        q->spec.bits != q0->spec.bits || q->spec.mode != q0->spec.mode || q->weight.ndim() != 2 ||
+        q->weight.shape(1) != q0->weight.shape(1) || q->scales.dtype() != q0->scales.dtype()) {
+      quantized.clear();
+      break;
+    }
+    quantized.push_back(q);
+  }
+  std::vector<array> out;
+  if (quantized.size() < 2) {
+    for (const LinearLayer* l : layers) {
+      out.push_back((*l)(x));
+    }
+    return out;
+  }
+  std::vector<array> w, scales, biases;
+  for (const QuantizedLinear* q : quantized) {
+    w.push_back(q->weight);
+    scales.push_back(q->scales);
+    if (q->biases) {
+      biases.push_back(*q->biases);
+    }
+  }
+  const QuantSpec& spec = quantized[0]->spec;
+  out = quantized_matmul_many(x, w, scales, biases, spec.group_size, spec.bits, spec.mode);
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (quantized[i]->bias) {
+      out[i] = add(out[i], *quantized[i]->bias);
+    }
+  }
+  return out;
+}
+
 std::unique_ptr<LinearLayer> make_linear(int in_features, int out_features, bool bias,
                                          const std::optional<QuantSpec>& quant) {
   if (quant) {

@@ -55,6 +55,11 @@ class QuantizedLinear : public LinearLayer {
   std::optional<array> bias;    // [out]
 };
 
+/** {layers[i](x)}. Quantized layers of one format and input size run as one
+ *  quantized_matmul_many (the same values; decoding reads x once and wakes the thread
+ *  pool once for a layer's q, k and v projections); other layers one by one. */
+std::vector<array> apply_linears(const std::vector<const LinearLayer*>& layers, const array& x);
+
 /** A Linear, or a QuantizedLinear when `quant` is given. */
 std::unique_ptr<LinearLayer> make_linear(int in_features, int out_features, bool bias,
                                          const std::optional<QuantSpec>& quant);

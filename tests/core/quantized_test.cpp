@@ -581,6 +581,83 @@ TEST(Quantized, GemvKernelsMatchTheScalarReferenceForEveryDtype) {
   }
 }
 
+// quantized_matmul_many: each result bit for bit the single quantized_matmul's, for every
+// format and kernel, matrices of different heights (off the 4-row blocks), decoding rows (one
+// shared GEMV pass) and prefill rows (one product at a time), and every activation dtype.
+TEST(Quantized, MatmulManyEqualsEachMatmulBitForBit) {
+  uint32_t seed = 2100;
+  for (const q::Kernel kernel : q::available_kernels()) {
+    q::set_kernel(kernel);
+    for (const auto& f : all_formats()) {
+      for (const int64_t M : {1, 3, 8, 9}) {
+        const Dtype dt = M == 3 ? float32 : M == 9 ? float16 : bfloat16;
+        const int64_t K = 3 * f.gs;
+        std::vector<array> w, scales, biases;
+        for (const int N : {40, 8, 13}) {
+          const array wf = make_array(normal_values(N * K, 0.1, seed++), {N, int(K)}, dt);
+          const auto qw = quantize(wf, f.gs, f.bits, f.mode);
+          w.push_back(qw[0]);
+          scales.push_back(qw[1]);
+          if (qw.size() > 2) {
+            biases.push_back(qw[2]);
+          }
+        }
+        const array x = make_array(normal_values(M * K, 1.0, seed++), {1, int(M), int(K)}, dt);
+        const auto many = quantized_matmul_many(x, w, scales, biases, f.gs, f.bits, f.mode);
+        ASSERT_EQ(many.size(), 3u);
+        for (size_t i = 0; i < w.size(); ++i) {
+          const std::optional<array> b = biases.empty() ? std::nullopt : std::optional(biases[i]);
+          const array one = quantized_matmul(x, w[i], scales[i], b, true, f.gs, f.bits, f.mode);
+          EXPECT_EQ(many[i].shape(), one.shape());
+          EXPECT_EQ(many[i].dtype(), one.dtype());
+          EXPECT_EQ(values<double>(many[i]), values<double>(one))
+              << q::kernel_name(kernel) << " " << f.mode << " bits " << f.bits << " gs " << f.gs
+              << " M " << M << " matrix " << i;
+        }
+      }
+    }
+  }
+  q::set_kernel(std::nullopt);
+}
+
+TEST(Quantized, MatmulManyArgumentErrors) {
+  const auto a = quantize(zeros({8, 256}));
+  const auto b = quantize(zeros({4, 256}));
+  const auto narrow = quantize(zeros({4, 128}));
+  const auto fp = quantize(zeros({4, 256}), 32, 4, "mxfp4");
+  const array x = zeros({1, 256});
+  expect_invalid([&] { quantized_matmul_many(x, {}, {}, {}); }, "at least one matrix");
+  expect_invalid(
+      [&] {
+        quantized_matmul_many(x, {a[0], b[0]}, {a[1]}, {a[2], b[2]});
+      },
+      "one scales and biases per matrix");
+  expect_invalid(
+      [&] {
+        quantized_matmul_many(x, {a[0], b[0]}, {a[1], b[1]}, {a[2]});
+      },
+      "got 2 matrices, 2 scales and 1 biases");
+  expect_invalid([&] { quantized_matmul_many(x, {fp[0]}, {fp[1]}, {a[2]}, 32, 4, "mxfp4"); },
+                 "(and no biases)");
+  expect_invalid(
+      [&] {
+        quantized_matmul_many(x, {a[0], narrow[0]}, {a[1], narrow[1]}, {a[2], narrow[2]});
+      },
+      "does not match");
+  expect_invalid(
+      [&] {
+        quantized_matmul_many(x, {reshape(a[0], {1, 8, 32})}, {reshape(a[1], {1, 8, 4})},
+                              {reshape(a[2], {1, 8, 4})});
+      },
+      "must be 2-D");
+  expect_invalid(
+      [&] {
+        quantized_matmul_many(x, {a[0], b[0]}, {a[1], astype(b[1], bfloat16)},
+                              {a[2], astype(b[2], bfloat16)});
+      },
+      "one dtype");
+}
+
 TEST(Quantized, KernelSelection) {
   const auto kernels = q::available_kernels();
   EXPECT_EQ(kernels.front(), q::Kernel::scalar);

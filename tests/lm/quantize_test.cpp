@@ -152,4 +152,40 @@ TEST(NnQuantize, BadSpecsThrowAndLeaveTheModelAsItWas) {
 }
 
 }  // namespace
+// A quantized [out, 128] layer with random weights (and a random bias when asked).
+std::unique_ptr<nn::LinearLayer> random_quantized_linear(int out, bool bias, int bits, int seed) {
+  nn::Linear lin(128, out, bias);
+  lin.weight = random::normal({out, 128}, float32, random::key(seed));
+  if (bias) {
+    *lin.bias = random::normal({out}, float32, random::key(seed + 1));
+  }
+  auto q = lin.to_quantized({64, bits, "affine"});
+  return std::unique_ptr<nn::LinearLayer>(dynamic_cast<nn::LinearLayer*>(q.release()));
+}
+
+// A layer's projections in one quantized_matmul_many give each layer's own values; layers
+// that cannot share one (another format, a float layer) run one by one.
+TEST(NnLinear, ApplyLinearsEqualsEachLayer) {
+  const auto q = random_quantized_linear(48, true, 4, 10);
+  const auto k = random_quantized_linear(16, false, 4, 20);
+  const auto v = random_quantized_linear(24, false, 4, 30);
+  const auto other_bits = random_quantized_linear(16, false, 8, 40);
+  nn::Linear plain(128, 8, false);
+  plain.weight = random::normal({8, 128}, float32, random::key(50));
+  const array x = random::normal({1, 3, 128}, float32, random::key(60));
+  const std::vector<std::vector<const nn::LinearLayer*>> groups = {
+      {q.get(), k.get(), v.get()}, {k.get(), other_bits.get()}, {&plain, k.get()}};
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const auto outs = nn::apply_linears(groups[g], x);
+    ASSERT_EQ(outs.size(), groups[g].size());
+    // Only the first group shares one matmul (k's output comes straight from it).
+    EXPECT_EQ(std::string(outs[g == 0 ? 1 : 0].primitive().name()) == "QuantizedMatmulMany",
+              g == 0);
+    for (size_t i = 0; i < outs.size(); ++i) {
+      EXPECT_EQ(values<float>(outs[i]), values<float>((*groups[g][i])(x)))
+          << "group " << g << " layer " << i;
+    }
+  }
+}
+
 }  // namespace mlxcpp::test

@@ -628,28 +628,43 @@ void run_units(int64_t units, int64_t threads, const std::function<void(int64_t)
   });
 }
 
-void run_gemv(const Problem& p, const std::vector<Product>& prods, Kernel kernel) {
+// The GEMV of every product over one pass of the pool. ns: each product's N when they differ
+// (quantized_matmul_many; p.N otherwise), and shared_x: every product reads product 0's x,
+// prepared once.
+void run_gemv(const Problem& p, const std::vector<Product>& prods, Kernel kernel,
+              const std::vector<int64_t>& ns = {}, bool shared_x = false) {
   const GemvPath path = gemv_path(p, kernel);
-  const PreparedX px = prepare_x(p, prods, path, kernel);
+  const PreparedX px =
+      prepare_x(p, shared_x ? std::vector<Product>{prods[0]} : prods, path, kernel);
   // Units of work: rows (transposed) or 256 columns, ~64 KiB of W each; a thread per
   // ~64 KiB of W at most, so small products do not pay for waking the pool.
   const int64_t wbytes = std::max<int64_t>(1, p.transpose ? p.row_bytes : p.K * p.f.bits / 8);
   const int64_t unit =
       p.transpose ? std::max<int64_t>(4, (int64_t(64) << 10) / wbytes / 4 * 4) : 256;
-  const int64_t per = (p.N + unit - 1) / unit;
-  const int64_t total = int64_t(prods.size()) * per;
+  std::vector<Problem> problems(prods.size(), p);
+  std::vector<int64_t> first_unit(prods.size() + 1, 0);
+  for (size_t i = 0; i < prods.size(); ++i) {
+    problems[i].N = ns.empty() ? p.N : ns[i];
+    first_unit[i + 1] = first_unit[i] + (problems[i].N + unit - 1) / unit;
+  }
+  const int64_t total = first_unit.back();
   const int64_t threads = std::max<int64_t>(1, total * unit * wbytes / (int64_t(64) << 10));
   run_units(total, threads, [&](int64_t u) {
-    const int64_t i = u / per;
-    const int64_t lo = (u % per) * unit;
-    const int64_t hi = std::min(p.N, lo + unit);
+    size_t i = 0;
+    while (u >= first_unit[i + 1]) {
+      ++i;
+    }
+    const Problem& pi = problems[i];
+    const int64_t lo = (u - first_unit[i]) * unit;
+    const int64_t hi = std::min(pi.N, lo + unit);
+    const int64_t xi = shared_x ? 0 : int64_t(i);
     const GemvX gx{
-        px.x.empty() ? nullptr : px.x.data() + i * p.M * p.K, px.xsum.data() + i * p.M * p.G(),
-        px.xb.empty() ? nullptr : px.xb.data() + i * p.M * px.parts * px.kpad, px.parts, px.kpad};
+        px.x.empty() ? nullptr : px.x.data() + xi * p.M * p.K, px.xsum.data() + xi * p.M * p.G(),
+        px.xb.empty() ? nullptr : px.xb.data() + xi * p.M * px.parts * px.kpad, px.parts, px.kpad};
     if (p.transpose) {
-      gemv_t_rows(p, prods[i], gx, lo, hi, path);
+      gemv_t_rows(pi, prods[i], gx, lo, hi, path);
     } else {
-      gemv_n_cols(p, prods[i], gx.x, lo, hi, kernel);
+      gemv_n_cols(pi, prods[i], gx.x, lo, hi, kernel);
     }
   });
 }
@@ -867,6 +882,42 @@ void QuantizedMatmul::eval_cpu(const std::vector<array>& inputs, array& out) {
     }
   }
   run_products(p, prods);
+}
+
+void QuantizedMatmulMany::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
+  const bool affine = mode_ == QuantizationMode::Affine;
+  const size_t per = affine ? 3 : 2;
+  for (auto& out : outputs) {
+    out.set_data(allocator::malloc(out.nbytes()));
+  }
+  if (outputs[0].size() == 0) {
+    return;
+  }
+  const array x = cpu::row_major(inputs[0]);
+  std::vector<Operands> ops;
+  std::vector<Problem> problems;
+  std::vector<Product> prods;
+  std::vector<int64_t> ns;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    std::vector<array> in{x, inputs[1 + per * i], inputs[2 + per * i]};
+    if (affine) {
+      in.push_back(inputs[3 + per * i]);
+    }
+    ops.push_back(dense_operands(in, affine));
+    problems.push_back(make_problem(ops.back(), outputs[i], group_size_, bits_, mode_, true));
+    problems.back().M = static_cast<int64_t>(x.size()) / problems.back().K;
+    prods.push_back(product_at(problems.back(), ops.back(), 0, 0, 0, outputs[i].data<void>()));
+    ns.push_back(problems.back().N);
+  }
+  const Problem& p = problems[0];
+  const Kernel kernel = cpu::quant::active_kernel();
+  if (p.K > 0 && kernel != Kernel::scalar && p.M <= kGemvMaxRows) {
+    return run_gemv(p, prods, kernel, ns, true);
+  }
+  // Many rows (or no inner dimension, or the scalar reference): one product at a time.
+  for (size_t i = 0; i < prods.size(); ++i) {
+    run_products(problems[i], {prods[i]});
+  }
 }
 
 void GatherQMM::eval_cpu(const std::vector<array>& inputs, array& out) {

@@ -70,7 +70,7 @@ array Attention::operator()(const array& x, LayerCache* cache) const {
     const int qn = heads_ * head_dim_;
     qkv = split((*qkv_proj_)(x), Shape{qn, qn + kv_heads_ * head_dim_}, -1);
   } else {
-    qkv = {(*q_proj_)(x), (*k_proj_)(x), (*v_proj_)(x)};
+    qkv = nn::apply_linears({q_proj_.get(), k_proj_.get(), v_proj_.get()}, x);
   }
   array q = reshape(qkv[0], {b, t, heads_, head_dim_});
   array k = reshape(qkv[1], {b, t, kv_heads_, head_dim_});
@@ -110,7 +110,8 @@ array SwiGLUMLP::operator()(const array& x) const {
     const auto parts = split((*gate_up_proj_)(x), 2, -1);
     return (*down_proj_)(nn::swiglu(parts[0], parts[1]));
   }
-  return (*down_proj_)(nn::swiglu((*gate_proj_)(x), (*up_proj_)(x)));
+  const auto gate_up = nn::apply_linears({gate_proj_.get(), up_proj_.get()}, x);
+  return (*down_proj_)(nn::swiglu(gate_up[0], gate_up[1]));
 }
 
 DecoderBlock::DecoderBlock(const DecoderOptions& o, nn::RoPE rope, const QuantPlan& q,
