@@ -42,6 +42,27 @@ size_t bucket_size(size_t size) {
   return (size + step - 1) / step * step;
 }
 
+// Blocks of a huge page (2 MiB on x86-64 and arm64 with 4 KiB pages) or more start on a
+// huge-page boundary and are advised to the kernel as transparent-huge-page candidates.
+// Decoding streams every weight once per token: in 4 KiB pages that is a TLB miss, and a
+// stop of the hardware prefetchers, every 4 KiB (bfloat16 Llama-1B decoding measured
+// 1.5-4 % faster in huge pages). Where the kernel declines (THP off), the pages stay small.
+constexpr size_t huge_page_size = size_t(2) << 20;
+
+void* system_alloc(size_t size) {
+  if (size < huge_page_size) {
+    return std::aligned_alloc(allocator::alignment, size);
+  }
+  void* p = nullptr;
+  if (posix_memalign(&p, huge_page_size, size) != 0) {
+    return nullptr;
+  }
+#ifdef MADV_HUGEPAGE
+  madvise(p, size / page_size * page_size, MADV_HUGEPAGE);
+#endif
+  return p;
+}
+
 class CachingAllocator {
  public:
   CachingAllocator() : memory_limit_(physical_memory()), cache_limit_(memory_limit_) {}
@@ -70,11 +91,11 @@ class CachingAllocator {
         evict(active_ + cache_bytes_ + size - memory_limit_);
       }
     }
-    void* p = std::aligned_alloc(allocator::alignment, size);
+    void* p = system_alloc(size);
     std::lock_guard lock(mutex_);
     if (p == nullptr) {
       evict(cache_bytes_);
-      p = std::aligned_alloc(allocator::alignment, size);
+      p = system_alloc(size);
       if (p == nullptr) {
         throw MemoryLimitError("[malloc] The system could not provide " + std::to_string(size) +
                                " bytes (active " + std::to_string(active_) + ").");

@@ -99,6 +99,22 @@ TEST(Memory, ImpossibleSizesThrowInsteadOfAborting) {
   EXPECT_THROW(allocator::malloc(size_t(1) << 63), MemoryLimitError);
 }
 
+// Weights and caches of 2 MiB or more start on a huge-page boundary (so the kernel can back
+// them with transparent huge pages); their data stays readable and writable end to end.
+TEST(Memory, LargeBuffersStartOnAHugePageBoundary) {
+  clear_cache();
+  for (const size_t size : {size_t(2) << 20, (size_t(5) << 20) + 4096 + 3}) {
+    allocator::Buffer b = allocator::malloc(size);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(b.raw_ptr()) % (size_t(2) << 20), 0u) << size;
+    auto* bytes = static_cast<unsigned char*>(b.raw_ptr());
+    bytes[0] = 1;
+    bytes[size - 1] = 2;
+    EXPECT_EQ(bytes[0] + bytes[size - 1], 3);
+    allocator::free(b);
+  }
+  clear_cache();
+}
+
 TEST(Memory, WiredLimitIsAcceptedOnCpu) {
   EXPECT_EQ(set_wired_limit(1 << 20), 0u);
 }
