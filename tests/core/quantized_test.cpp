@@ -605,6 +605,8 @@ TEST(Quantized, MatmulManyEqualsEachMatmulBitForBit) {
         const array x = make_array(normal_values(M * K, 1.0, seed++), {1, int(M), int(K)}, dt);
         const auto many = quantized_matmul_many(x, w, scales, biases, f.gs, f.bits, f.mode);
         ASSERT_EQ(many.size(), 3u);
+        // Only one output kept: the others are computed into scratch and dropped.
+        const array last = quantized_matmul_many(x, w, scales, biases, f.gs, f.bits, f.mode)[2];
         for (size_t i = 0; i < w.size(); ++i) {
           const std::optional<array> b = biases.empty() ? std::nullopt : std::optional(biases[i]);
           const array one = quantized_matmul(x, w[i], scales[i], b, true, f.gs, f.bits, f.mode);
@@ -614,6 +616,7 @@ TEST(Quantized, MatmulManyEqualsEachMatmulBitForBit) {
               << q::kernel_name(kernel) << " " << f.mode << " bits " << f.bits << " gs " << f.gs
               << " M " << M << " matrix " << i;
         }
+        EXPECT_EQ(values<double>(last), values<double>(many[2]));
       }
     }
   }
