@@ -1,4 +1,7 @@
 // The memory API over the caching allocator, and the hard memory limit.
+#include <cstdio>
+#include <fstream>
+#include <string>
 #include "test_helpers.h"
 
 namespace mlxcpp::test {
@@ -112,6 +115,38 @@ TEST(Memory, LargeBuffersStartOnAHugePageBoundary) {
     EXPECT_EQ(bytes[0] + bytes[size - 1], 3);
     allocator::free(b);
   }
+  clear_cache();
+}
+
+// The mapping of address p in /proc/self/smaps: its "THPeligible:" value ("" when absent).
+std::string thp_eligible(const void* p) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto at = reinterpret_cast<uintptr_t>(p);
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    unsigned long lo = 0, hi = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2 && line.find('-') < 16) {
+      inside = lo <= at && at < hi;
+    } else if (inside && line.rfind("THPeligible:", 0) == 0) {
+      return line.substr(line.find_first_not_of(" \t", 12));
+    }
+  }
+  return "";
+}
+
+// Where the kernel offers transparent huge pages on request (THP "madvise" or "always"), a
+// large block is eligible for them.
+TEST(Memory, LargeBuffersAreAdvisedForHugePages) {
+  std::ifstream setting("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string mode;
+  std::getline(setting, mode);
+  if (mode.find("[madvise]") == std::string::npos && mode.find("[always]") == std::string::npos) {
+    GTEST_SKIP() << "THP is off here: '" << mode << "'";
+  }
+  clear_cache();
+  allocator::Buffer b = allocator::malloc(size_t(4) << 20);
+  EXPECT_EQ(thp_eligible(b.raw_ptr()), "1");
+  allocator::free(b);
   clear_cache();
 }
 
