@@ -711,10 +711,8 @@ array quantized_matmul(const array& x, const array& w, const array& scales,
                        std::optional<int> bits = std::nullopt, const std::string& mode = "affine",
                        StreamOrDevice s = {});
 
-/** {quantized_matmul(x, w[i], scales[i], biases[i]) (transposed)} for 2-D matrices of one
- *  input size and one format, each result the same values: x is read and prepared once,
- *  and all rows share one parallel pass (a layer's q, k and v projections in one GEMV).
- *  biases: one per matrix for the affine mode, else empty. An mlxcpp extension. */
+/** {quantized_matmul(x, w[i], scales[i], biases[i])} (transposed; 2-D w of one input size
+ *  and format; biases only for affine) in one pass over x. An mlxcpp extension. */
 std::vector<array> quantized_matmul_many(const array& x, const std::vector<array>& w,
                                          const std::vector<array>& scales,
                                          const std::vector<array>& biases,

@@ -904,6 +904,15 @@ class QuantizedMatmulMany : public Primitive {
   void eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) override;
   const char* name() const override { return "QuantizedMatmulMany"; }
   bool is_equivalent(const Primitive& other) const override;
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    std::vector<Shape> out;
+    for (size_t i = 1; i < inputs.size(); i += mode_ == QuantizationMode::Affine ? 3 : 2) {
+      Shape shape = inputs[0].shape();
+      shape.back() = inputs[i].shape(0);
+      out.push_back(std::move(shape));
+    }
+    return out;
+  }
 
  private:
   int group_size_;

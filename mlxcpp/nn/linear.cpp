@@ -1,5 +1,7 @@
 #include "mlxcpp/nn/linear.h"
 
+#include <typeinfo>
+
 #include "mlxcpp/core/ops.h"
 
 namespace mlxcpp::nn {
@@ -70,11 +72,15 @@ array QuantizedLinear::operator()(const array& x) const {
 std::vector<array> apply_linears(const std::vector<const LinearLayer*>& layers, const array& x) {
   std::vector<const QuantizedLinear*> quantized;
   for (const LinearLayer* l : layers) {
-    const auto* q = dynamic_cast<const QuantizedLinear*>(l);
+    // Exactly QuantizedLinear: a subclass may compute something else (an adapter, say).
+    const auto* q =
+        typeid(*l) == typeid(QuantizedLinear) ? static_cast<const QuantizedLinear*>(l) : nullptr;
     const QuantizedLinear* q0 = quantized.empty() ? q : quantized[0];
     if (q == nullptr || q->spec.group_size != q0->spec.group_size ||
         q->spec.bits != q0->spec.bits || q->spec.mode != q0->spec.mode || q->weight.ndim() != 2 ||
-        q->weight.shape(1) != q0->weight.shape(1) || q->scales.dtype() != q0->scales.dtype()) {
+        q->weight.shape(1) != q0->weight.shape(1) || q->scales.dtype() != q0->scales.dtype() ||
+        q->biases.has_value() != q0->biases.has_value() ||
+        (q->biases && q->biases->dtype() != q0->biases->dtype())) {
       quantized.clear();
       break;
     }

@@ -55,9 +55,8 @@ class QuantizedLinear : public LinearLayer {
   std::optional<array> bias;    // [out]
 };
 
-/** {layers[i](x)}. Quantized layers of one format and input size run as one
- *  quantized_matmul_many (the same values; decoding reads x once and wakes the thread
- *  pool once for a layer's q, k and v projections); other layers one by one. */
+/** {layers[i](x)}: as one quantized_matmul_many (the same values, x read once) when every
+ *  layer is a QuantizedLinear of one format and input size; else each layer in turn. */
 std::vector<array> apply_linears(const std::vector<const LinearLayer*>& layers, const array& x);
 
 /** A Linear, or a QuantizedLinear when `quant` is given. */

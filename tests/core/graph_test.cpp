@@ -2,6 +2,9 @@
 // async_eval, errors surfacing from eval, evaluating from several threads.
 #include <thread>
 
+#include <chrono>
+#include <future>
+#include "mlxcpp/core/scheduler.h"
 #include "test_helpers.h"
 
 namespace mlxcpp::test {
@@ -83,14 +86,27 @@ TEST(Graph, InputComputedAsynchronouslyIsDonated) {
     clear_cache();
     const size_t before = get_active_memory();
     reset_peak_memory();
+    // A task that waits for `open` holds the stream, so x is still in flight when y's graph
+    // is scheduled.
+    std::promise<void> open;
+    scheduler::enqueue(default_stream(Device::cpu),
+                       [opened = open.get_future().share()] { opened.wait(); });
     array x = ones({n}) * 3.0f;
     async_eval(x);
-    array y = exp(x);  // scheduled while x is (or may still be) in flight
+    array y = exp(x);
     x = array(0.0f);
     if (async) {
       async_eval(y);
+      open.set_value();
+      y.eval();
+    } else {
+      std::thread opener([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        open.set_value();
+      });
+      y.eval();  // waits for x inside eval
+      opener.join();
     }
-    y.eval();
     // Donated, y reuses x's 4 MiB; copied, both buffers would live at once.
     EXPECT_LT(get_peak_memory() - before, size_t(6) * n) << (async ? "async_eval" : "eval");
     EXPECT_FLOAT_EQ(values<float>(y)[n - 1], std::exp(3.0f));

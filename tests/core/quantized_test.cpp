@@ -623,6 +623,47 @@ TEST(Quantized, MatmulManyEqualsEachMatmulBitForBit) {
   q::set_kernel(std::nullopt);
 }
 
+// Rows long enough that a unit of work is 16 rows (4096 8-bit codes): each matrix spans
+// several units and tiles of the shared pass. Then the edges: no inner dimension (zeros) and
+// a matrix without rows beside one with rows.
+TEST(Quantized, MatmulManyLongRowsAndEmptyEdges) {
+  uint32_t seed = 2400;
+  for (const q::Kernel kernel : q::available_kernels()) {
+    q::set_kernel(kernel);
+    for (const int bits : {4, 8}) {
+      const int K = 4096;
+      std::vector<array> w, scales, biases;
+      for (const int N : {100, 40, 70}) {
+        const auto qw =
+            quantize(make_array(normal_values(N * K, 0.1, seed++), {N, K}, bfloat16), 64, bits);
+        w.push_back(qw[0]);
+        scales.push_back(qw[1]);
+        biases.push_back(qw[2]);
+      }
+      const array x = make_array(normal_values(2 * K, 1.0, seed++), {2, K}, bfloat16);
+      const auto many = quantized_matmul_many(x, w, scales, biases, 64, bits);
+      for (size_t i = 0; i < w.size(); ++i) {
+        EXPECT_EQ(values<double>(many[i]),
+                  values<double>(quantized_matmul(x, w[i], scales[i], biases[i], true, 64, bits)))
+            << q::kernel_name(kernel) << " bits " << bits << " matrix " << i;
+      }
+    }
+    const auto empty_k = quantize(zeros({4, 0}), 64, 4);
+    const auto rows = quantize(ones({8, 64}), 64, 4);
+    const auto no_rows = quantize(zeros({0, 64}), 64, 4);
+    const auto z = quantized_matmul_many(zeros({2, 0}), {empty_k[0]}, {empty_k[1]}, {empty_k[2]});
+    EXPECT_EQ(z[0].shape(), (Shape{2, 4}));
+    EXPECT_EQ(values<float>(z[0]), std::vector<float>(8, 0.0f));
+    const array x = ones({3, 64});
+    const auto e = quantized_matmul_many(x, {no_rows[0], rows[0]}, {no_rows[1], rows[1]},
+                                         {no_rows[2], rows[2]});
+    EXPECT_EQ(e[0].shape(), (Shape{3, 0}));
+    EXPECT_EQ(values<float>(e[1]),
+              values<float>(quantized_matmul(x, rows[0], rows[1], rows[2], true, 64, 4)));
+  }
+  q::set_kernel(std::nullopt);
+}
+
 TEST(Quantized, MatmulManyArgumentErrors) {
   const auto a = quantize(zeros({8, 256}));
   const auto b = quantize(zeros({4, 256}));

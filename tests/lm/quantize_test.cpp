@@ -151,7 +151,6 @@ TEST(NnQuantize, BadSpecsThrowAndLeaveTheModelAsItWas) {
   EXPECT_LE(max_abs_diff(golden_logits(m, "llama"), want), folder_atol("llama"));
 }
 
-}  // namespace
 // A quantized [out, 128] layer with random weights (and a random bias when asked).
 std::unique_ptr<nn::LinearLayer> random_quantized_linear(int out, bool bias, int bits, int seed) {
   nn::Linear lin(128, out, bias);
@@ -159,8 +158,11 @@ std::unique_ptr<nn::LinearLayer> random_quantized_linear(int out, bool bias, int
   if (bias) {
     *lin.bias = random::normal({out}, float32, random::key(seed + 1));
   }
-  auto q = lin.to_quantized({64, bits, "affine"});
-  return std::unique_ptr<nn::LinearLayer>(dynamic_cast<nn::LinearLayer*>(q.release()));
+  std::unique_ptr<nn::Module> q = lin.to_quantized({64, bits, "affine"});
+  if (dynamic_cast<nn::LinearLayer*>(q.get()) == nullptr) {
+    throw std::logic_error("to_quantized did not make a linear layer");
+  }
+  return std::unique_ptr<nn::LinearLayer>(static_cast<nn::LinearLayer*>(q.release()));
 }
 
 // A layer's projections in one quantized_matmul_many give each layer's own values; layers
@@ -173,8 +175,27 @@ TEST(NnLinear, ApplyLinearsEqualsEachLayer) {
   nn::Linear plain(128, 8, false);
   plain.weight = random::normal({8, 128}, float32, random::key(50));
   const array x = random::normal({1, 3, 128}, float32, random::key(60));
-  const std::vector<std::vector<const nn::LinearLayer*>> groups = {
-      {q.get(), k.get(), v.get()}, {k.get(), other_bits.get()}, {&plain, k.get()}};
+  // k with bfloat16 biases: its result has another dtype, so it cannot share one call.
+  auto k_bf16_biases = random_quantized_linear(16, false, 4, 20);
+  auto& kb = static_cast<nn::QuantizedLinear&>(*k_bf16_biases);
+  kb.biases = astype(*kb.biases, bfloat16);
+  // A subclass computes something else: it must run as itself.
+  struct Doubled : nn::QuantizedLinear {
+    using nn::QuantizedLinear::QuantizedLinear;
+    array operator()(const array& in) const override {
+      return multiply(nn::QuantizedLinear::operator()(in), array(2.0f));
+    }
+  };
+  Doubled doubled(128, 16, false, {64, 4, "affine"});
+  const auto& kq = static_cast<const nn::QuantizedLinear&>(*k);
+  doubled.weight = kq.weight;
+  doubled.scales = kq.scales;
+  doubled.biases = kq.biases;
+  const std::vector<std::vector<const nn::LinearLayer*>> groups = {{q.get(), k.get(), v.get()},
+                                                                   {k.get(), other_bits.get()},
+                                                                   {&plain, k.get()},
+                                                                   {k.get(), k_bf16_biases.get()},
+                                                                   {k.get(), &doubled}};
   for (size_t g = 0; g < groups.size(); ++g) {
     const auto outs = nn::apply_linears(groups[g], x);
     ASSERT_EQ(outs.size(), groups[g].size());
@@ -188,4 +209,5 @@ TEST(NnLinear, ApplyLinearsEqualsEachLayer) {
   }
 }
 
+}  // namespace
 }  // namespace mlxcpp::test

@@ -800,6 +800,15 @@ std::vector<int64_t> matrix_offsets(const array& a) {
   return out;
 }
 
+// Rows of x: the product of its axes but the last (x may have no columns).
+int64_t rows_of(const array& x) {
+  int64_t rows = 1;
+  for (int d = 0; d + 1 < static_cast<int>(x.ndim()); ++d) {
+    rows *= x.shape(d);
+  }
+  return rows;
+}
+
 struct Operands {
   array x, w, scales;
   std::optional<array> biases;
@@ -870,7 +879,7 @@ void QuantizedMatmul::eval_cpu(const std::vector<array>& inputs, array& out) {
     if (!o.x.flags().row_contiguous) {
       o.x = cpu::row_major(o.x);
     }
-    p.M = static_cast<int64_t>(o.x.size()) / p.K;
+    p.M = rows_of(o.x);
     prods.push_back(product_at(p, o, 0, 0, 0, out.data<void>()));
   } else {
     const auto xo = matrix_offsets(o.x);
@@ -890,10 +899,10 @@ void QuantizedMatmulMany::eval_cpu(const std::vector<array>& inputs, std::vector
   for (auto& out : outputs) {
     out.set_data(allocator::malloc(out.nbytes()));
   }
-  if (outputs[0].size() == 0) {
-    return;
-  }
   const array x = cpu::row_major(inputs[0]);
+  if (rows_of(x) == 0) {
+    return;  // every output is empty (a matrix without rows is skipped below)
+  }
   std::vector<Operands> ops;
   std::vector<Problem> problems;
   std::vector<Product> prods;
@@ -905,7 +914,7 @@ void QuantizedMatmulMany::eval_cpu(const std::vector<array>& inputs, std::vector
     }
     ops.push_back(dense_operands(in, affine));
     problems.push_back(make_problem(ops.back(), outputs[i], group_size_, bits_, mode_, true));
-    problems.back().M = static_cast<int64_t>(x.size()) / problems.back().K;
+    problems.back().M = rows_of(x);
     prods.push_back(product_at(problems.back(), ops.back(), 0, 0, 0, outputs[i].data<void>()));
     ns.push_back(problems.back().N);
   }
