@@ -366,8 +366,11 @@ std::vector<array> quantized_matmul_many(const array& x, const std::vector<array
     const std::optional<array> b = affine ? std::optional<array>(biases[i]) : std::nullopt;
     const auto c = check_matmul(op, x, w[i], scales[i], b, true, group_size, bits, mode);
     if (first && (c.dtype != first->dtype || scales[i].dtype() != scales[0].dtype())) {
-      invalid(op, "Every matrix's scales must have one dtype; matrix {} has {}, matrix 0 {}.", i,
-              dtype_name(scales[i].dtype()), dtype_name(scales[0].dtype()));
+      invalid(op,
+              "Every matrix's scales and result must have one dtype each; matrix {} has {} "
+              "scales and a {} result, matrix 0 {} and {}.",
+              i, dtype_name(scales[i].dtype()), dtype_name(c.dtype), dtype_name(scales[0].dtype()),
+              dtype_name(first->dtype));
     }
     if (!first) {
       first = c;
