@@ -727,6 +727,11 @@ TEST(Quantized, BatchAxesBroadcastAndVectorsWork) {
   ASSERT_EQ(y.shape(), Shape({2, 3, 5, 24}));
   const array deq = dequantize(qw[0], qw[1], qw[2], 32, 4);
   expect_close(y, values<double>(matmul(x, swapaxes(deq, -1, -2))), 2e-5);
+  // One x broadcast over the batch of weights: every product reads the same x (prepared once).
+  const array x1 = make_array(normal_values(5 * 64, 1.0, 11), {1, 5, 64}, float32);
+  const array y1 = quantized_matmul(x1, qw[0], qw[1], qw[2], true, 32, 4);
+  ASSERT_EQ(y1.shape(), Shape({3, 5, 24}));
+  expect_close(y1, values<double>(matmul(x1, swapaxes(deq, -1, -2))), 2e-5);
   // Shared 2-D weight over a batch of x, and a 1-D x.
   const auto q2 = quantize(reshape(slice(w, {0, 0, 0}, {1, 24, 64}), {24, 64}), 64, 8);
   const array y2 = quantized_matmul(x, q2[0], q2[1], q2[2], true, 64, 8);

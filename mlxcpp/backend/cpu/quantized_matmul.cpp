@@ -379,8 +379,9 @@ void group_sums(const float* x, int64_t groups, int gs, float* out) {
   }
 }
 
-PreparedX prepare_x(const Problem& p, const std::vector<Product>& prods, GemvPath path,
-                    Kernel kernel) {
+// The x of prods[0 .. count) (a count of 1 when every product reads the same x).
+PreparedX prepare_x(const Problem& p, const std::vector<Product>& prods, size_t count,
+                    GemvPath path, Kernel kernel) {
   PreparedX px;
   const int unit = path == GemvPath::generic ? 0 : cpu::quant::x_layout_unit(kernel, p.f.bits);
   const int64_t mk = p.M * p.K;
@@ -389,13 +390,13 @@ PreparedX prepare_x(const Problem& p, const std::vector<Product>& prods, GemvPat
     // The fewest bfloat16 parts that hold the dtype's values exactly.
     px.parts = p.dtype == bfloat16 ? 1 : p.dtype == float16 ? 2 : 3;
     px.kpad = cpu::quant::bf16_padded_k(p.K);
-    px.xb.resize(prods.size() * p.M * px.parts * px.kpad);
+    px.xb.resize(count * p.M * px.parts * px.kpad);
   } else {
-    px.x.resize(prods.size() * mk);
+    px.x.resize(count * mk);
   }
-  px.xsum.resize(prods.size() * p.M * G);
+  px.xsum.resize(count * p.M * G);
   std::vector<float> tmp(unit > 0 || px.parts > 0 ? mk : 0);
-  for (size_t i = 0; i < prods.size(); ++i) {
+  for (size_t i = 0; i < count; ++i) {
     float* x = px.x.empty() ? nullptr : px.x.data() + i * mk;  // the BF16 kernel reads xb
     float* natural = tmp.empty() ? x : tmp.data();
     floats_of(prods[i].x, p.dtype, mk, natural);
@@ -629,13 +630,14 @@ void run_units(int64_t units, int64_t threads, const std::function<void(int64_t)
 }
 
 // The GEMV of every product over one pass of the pool. ns: each product's N when they differ
-// (quantized_matmul_many; p.N otherwise), and shared_x: every product reads product 0's x,
-// prepared once.
+// (quantized_matmul_many; p.N otherwise). An x that every product reads (the matrices of
+// quantized_matmul_many, or a broadcast x) is prepared once.
 void run_gemv(const Problem& p, const std::vector<Product>& prods, Kernel kernel,
-              const std::vector<int64_t>& ns = {}, bool shared_x = false) {
+              const std::vector<int64_t>& ns = {}) {
   const GemvPath path = gemv_path(p, kernel);
-  const PreparedX px =
-      prepare_x(p, shared_x ? std::vector<Product>{prods[0]} : prods, path, kernel);
+  const bool shared_x = std::all_of(prods.begin(), prods.end(),
+                                    [&](const Product& pr) { return pr.x == prods[0].x; });
+  const PreparedX px = prepare_x(p, prods, shared_x ? 1 : prods.size(), path, kernel);
   // Units of work: rows (transposed) or 256 columns, ~64 KiB of W each; a thread per
   // ~64 KiB of W at most, so small products do not pay for waking the pool.
   const int64_t wbytes = std::max<int64_t>(1, p.transpose ? p.row_bytes : p.K * p.f.bits / 8);
@@ -921,7 +923,7 @@ void QuantizedMatmulMany::eval_cpu(const std::vector<array>& inputs, std::vector
   const Problem& p = problems[0];
   const Kernel kernel = cpu::quant::active_kernel();
   if (p.K > 0 && kernel != Kernel::scalar && p.M <= kGemvMaxRows) {
-    return run_gemv(p, prods, kernel, ns, true);
+    return run_gemv(p, prods, kernel, ns);
   }
   // Many rows (or no inner dimension, or the scalar reference): one product at a time.
   for (size_t i = 0; i < prods.size(); ++i) {
