@@ -118,7 +118,7 @@ void BM_Rope(benchmark::State& state) {
 BENCHMARK(BM_SdpaDecode<true>)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_SdpaDecode<false>)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_SdpaDecodeCache)
-    ->ArgsProduct({{64, 512}, {0, 1}})
+    ->ArgsProduct({{64, 512, 4096}, {0, 1}})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 BENCHMARK(BM_SdpaPrefill<true>)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -13,6 +13,8 @@
 #   --quant LIST       q4,q8,bf16 [all]; llama.cpp gets Q4_0, Q8_0, BF16 GGUFs
 #   --threads LIST     [1,2]
 #   --tests LIST       ppN and tgN tests [pp512,tg128]
+#   --depth N          tokens already in the KV cache when each test starts (llama-bench's
+#                      -d; tests show as tg128@d4096) [0]
 #   -r N               repetitions [3]
 #   --rounds N         run both programs N times, alternating, and report each ratio's
 #                      median and range over the rounds [1]; the machine's memory
@@ -35,6 +37,7 @@ models=qwen3-0.6b,llama-1b
 quants=q4,q8,bf16
 threads=1,2
 tests=pp512,tg128
+depth=0
 reps=3
 rounds=1
 gguf_dir=${TMPDIR:-/tmp}/mlxcpp-vs-llama-gguf
@@ -54,6 +57,7 @@ while [[ $# -gt 0 ]]; do
     --quant) quants=$2 ;;
     --threads) threads=$2 ;;
     --tests) tests=$2 ;;
+    --depth) depth=$2 ;;
     -r | --repetitions) reps=$2 ;;
     --rounds) rounds=$2 ;;
     --gguf-dir) gguf_dir=$2 ;;
@@ -65,6 +69,7 @@ while [[ $# -gt 0 ]]; do
 done
 
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "--rounds: '$rounds' is not a positive integer"
+[[ $depth =~ ^[0-9]+$ ]] || die "--depth: '$depth' is not a non-negative integer"
 [[ -n ${LLAMA_BENCH:-} && -x ${LLAMA_BENCH} ]] || die "set LLAMA_BENCH to llama-bench's path"
 mlxcpp=$build/tools/cli/mlxcpp
 random_gguf=$build/bench/random_gguf
@@ -120,12 +125,13 @@ for model in "${model_list[@]}"; do
         if [[ $program == llama ]]; then
           echo "# round $round: llama-bench $model $type" >&2
           # shellcheck disable=SC2086  # llama_args is a list of words
-          "$LLAMA_BENCH" -m "$gguf" -t "$threads" -p "$pp_arg" -n "$tg_arg" -r "$reps" -o json \
+          "$LLAMA_BENCH" -m "$gguf" -t "$threads" -p "$pp_arg" -n "$tg_arg" -d "$depth" -r "$reps" \
+            -o json \
             $llama_args >"$out_dir/$model.$quant.$round.llama.json"
         else
           echo "# round $round: mlxcpp bench $model $quant" >&2
           "$mlxcpp" bench --models "$model" --quant "$quant" --threads "$threads" \
-            --tests "$tests" --repetitions "$reps" --json \
+            --tests "$tests" --depth "$depth" --repetitions "$reps" --json \
             >"$out_dir/$model.$quant.$round.mlxcpp.jsonl"
         fi
       done
@@ -143,6 +149,8 @@ for path in sorted(glob.glob(os.path.join(out, "*.llama.json"))):
     with open(path) as f:
         for r in json.load(f):
             test = f"pp{r['n_prompt']}" if r["n_prompt"] > 0 else f"tg{r['n_gen']}"
+            if r.get("n_depth", 0) > 0:
+                test += f"@d{r['n_depth']}"
             key = (model, quant, test, r["n_threads"])
             rows.setdefault(key, {}).setdefault(rnd, [None, None])[1] = (r["avg_ts"], r["stddev_ts"])
 for path in sorted(glob.glob(os.path.join(out, "*.mlxcpp.jsonl"))):
@@ -151,7 +159,8 @@ for path in sorted(glob.glob(os.path.join(out, "*.mlxcpp.jsonl"))):
         for line in f:
             if line.strip():
                 r = json.loads(line)
-                key = (r["model"], r["quant"], r["test"], r["threads"])
+                test = r["test"] + (f"@d{r['depth']}" if r.get("depth", 0) > 0 else "")
+                key = (r["model"], r["quant"], test, r["threads"])
                 rows.setdefault(key, {}).setdefault(rnd, [None, None])[0] = (r["tokens_per_s"], r["stddev"])
 
 def median(v):
@@ -170,9 +179,9 @@ def cell(v):
 print("One round: mean ± stddev of the repetitions. More: the median over rounds and its")
 print("range; each ratio pairs the two programs of one round.")
 print()
-print("| model       | quant |  test  | threads |  mlxcpp t/s               |  llama.cpp t/s            | ratio             |")
-print("|-------------|-------|--------|---------|---------------------------|---------------------------|-------------------|")
-for key in sorted(rows, key=lambda k: (k[0], k[1], not k[2].startswith("pp"), int(k[2][2:]), k[3])):
+print("| model       | quant |     test     | threads |  mlxcpp t/s               |  llama.cpp t/s            | ratio             |")
+print("|-------------|-------|--------------|---------|---------------------------|---------------------------|-------------------|")
+for key in sorted(rows, key=lambda k: (k[0], k[1], not k[2].startswith("pp"), int(k[2][2:].split("@")[0]), k[3])):
     pairs = rows[key].values()
     m = [p[0] for p in pairs if p[0]]
     l = [p[1] for p in pairs if p[1]]
@@ -183,5 +192,5 @@ for key in sorted(rows, key=lambda k: (k[0], k[1], not k[2].startswith("pp"), in
         ratio = f"{ratios[0]:5.2f}{'':12}"
     else:
         ratio = f"{median(ratios):5.2f} ({min(ratios):4.2f}-{max(ratios):4.2f})"
-    print(f"| {key[0]:<11} | {key[1]:<5} | {key[2]:>6} | {key[3]:>7} | {cell(m)} | {cell(l)} | {ratio} |")
+    print(f"| {key[0]:<11} | {key[1]:<5} | {key[2]:>12} | {key[3]:>7} | {cell(m)} | {cell(l)} | {ratio} |")
 EOF

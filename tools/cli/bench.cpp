@@ -1,6 +1,7 @@
 // `mlxcpp bench`: prompt processing (ppN) and generation (tgN) speed of random-weight models
-// with real shapes, as llama-bench reports them. Each thread count runs in a child process
-// (the kernel pool's size is fixed per process by MLXCPP_NUM_THREADS).
+// with real shapes, as llama-bench reports them, optionally at a context depth (tokens already
+// in the KV cache, llama-bench's -d). Each thread count runs in a child process (the kernel
+// pool's size is fixed per process by MLXCPP_NUM_THREADS).
 #include <fmt/core.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -15,6 +16,7 @@
 #include "mlxcpp/backend/cpu/threadpool.h"
 #include "mlxcpp/core/errors.h"
 #include "mlxcpp/lm/generate.h"
+#include "mlxcpp/lm/prompt_cache.h"
 #include "mlxcpp/lm/random_weights.h"
 #include "mlxcpp/mlxcpp.h"
 #include "tools/cli/bench_shapes.h"
@@ -33,6 +35,7 @@ struct BenchOptions {
   std::string threads = "1,2";
   std::string tests = "pp512,tg128";
   int repetitions = 3;
+  int depth = 0;  // tokens in the cache before each test
   bool json = false;
   bool worker = false;  // run in this process with the pool as it is
 };
@@ -75,12 +78,28 @@ array random_tokens(int n, int vocab, uint64_t seed) {
   return astype(random::randint(0, vocab, {1, n}, int32, random::key(seed)), int32);
 }
 
-// Seconds for one run of the test on a fresh cache.
-double run_once(lm::Model& model, bool prompt, int n, int vocab, uint64_t seed) {
+// The cache a test starts from: empty, or holding `depth` random tokens, prefilled in
+// chunks as generation prefills a prompt.
+lm::Cache start_cache(lm::Model& model, int depth, int vocab) {
   lm::Cache cache = model.make_cache();
+  const int chunk = lm::GenerationOptions{}.prefill_step_size;
+  const array tokens = random_tokens(depth, vocab, 7);
+  for (int i = 0; i < depth; i += chunk) {
+    model(slice(tokens, {0, i}, {1, std::min(depth, i + chunk)}), &cache);
+    lm::eval_cache(cache);
+  }
+  return cache;
+}
+
+// Seconds for one run of the test on `cache`, which it leaves as it found it: a run at
+// depth 0 uses a fresh cache, a deeper one trims the test's tokens off again.
+double run_once(lm::Model& model, lm::Cache& start, int depth, bool prompt, int n, int vocab,
+                uint64_t seed) {
+  lm::Cache fresh = depth == 0 ? model.make_cache() : lm::Cache{};
+  lm::Cache& cache = depth == 0 ? fresh : start;
   const array tokens = random_tokens(prompt ? n : 1, vocab, seed);
   eval(tokens);
-  const auto start = std::chrono::steady_clock::now();
+  const auto start_time = std::chrono::steady_clock::now();
   if (prompt) {
     // As generation prefills: every token but the last only fills the cache; the last
     // one's logits are computed.
@@ -98,7 +117,12 @@ double run_once(lm::Model& model, bool prompt, int n, int vocab, uint64_t seed) 
       next.eval();
     }
   }
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
+  if (depth > 0 && lm::trim_prompt_cache(cache, n) != n) {
+    throw Error("[bench] cannot trim the test's tokens off the cache");
+  }
+  return seconds;
 }
 
 int run_worker(const BenchOptions& o) {
@@ -113,14 +137,15 @@ int run_worker(const BenchOptions& o) {
       const int vocab = nlohmann::json::parse(it->second)["vocab_size"].get<int>();
       for (const auto& t : split_list(o.tests)) {
         const auto [prompt, n] = parse_test(t);
+        lm::Cache cache = o.depth > 0 ? start_cache(*m.model, o.depth, vocab) : lm::Cache{};
         // One unmeasured run of the test first, as llama-bench makes: the first run of a
         // shape pays one-time costs (new buffers' first touches, the allocator's cache
         // filling). Qwen3 bfloat16 pp512 on 2 threads: +-60-72 t/s around ~535 over 3
         // repetitions without it, +-1-2 with it.
-        run_once(*m.model, prompt, n, vocab, 1);
+        run_once(*m.model, cache, o.depth, prompt, n, vocab, 1);
         std::vector<double> rates;
         for (int r = 0; r < o.repetitions; ++r) {
-          rates.push_back(n / run_once(*m.model, prompt, n, vocab, 100 + r));
+          rates.push_back(n / run_once(*m.model, cache, o.depth, prompt, n, vocab, 100 + r));
         }
         double mean = 0, var = 0;
         for (double x : rates)
@@ -135,9 +160,13 @@ int run_worker(const BenchOptions& o) {
                                       {"tokens_per_s", mean},
                                       {"stddev", std::sqrt(var)},
                                       {"repetitions", o.repetitions}};
+          if (o.depth > 0) {
+            j["depth"] = o.depth;
+          }
           fmt::print("{}", json_line(j));
         } else {
-          fmt::print("| {:<11} | {:<5} | {:>7} | {:>7} | {:>9.2f} ± {:<7.2f} |\n", name, q, t,
+          const std::string label = o.depth > 0 ? fmt::format("{} @ d{}", t, o.depth) : t;
+          fmt::print("| {:<11} | {:<5} | {:>13} | {:>7} | {:>9.2f} ± {:<7.2f} |\n", name, q, label,
                      threads, mean, std::sqrt(var));
         }
         std::fflush(stdout);
@@ -159,7 +188,9 @@ int run_child(const BenchOptions& o, int threads) {
                                    "--tests",
                                    o.tests,
                                    "--repetitions",
-                                   std::to_string(o.repetitions)};
+                                   std::to_string(o.repetitions),
+                                   "--depth",
+                                   std::to_string(o.depth)};
   if (o.json) {
     args.push_back("--json");
   }
@@ -194,12 +225,15 @@ int run(const BenchOptions& o) {
   if (o.repetitions < 1) {
     throw std::invalid_argument("--repetitions must be positive");
   }
+  if (o.depth < 0) {
+    throw std::invalid_argument("--depth must not be negative");
+  }
   if (o.worker) {
     return run_worker(o);
   }
   if (!o.json) {
-    fmt::print("| model       | quant |    test | threads |         t/s         |\n");
-    fmt::print("|-------------|-------|---------|---------|---------------------|\n");
+    fmt::print("| model       | quant |          test | threads |         t/s         |\n");
+    fmt::print("|-------------|-------|---------------|---------|---------------------|\n");
   }
   std::fflush(stdout);
   for (const auto& t : split_list(o.threads)) {
@@ -229,6 +263,8 @@ void register_bench(CLI::App& app, Action& action) {
   cmd->add_option("--threads", o->threads, "Thread counts (comma-separated)");
   cmd->add_option("--tests", o->tests, "ppN and tgN tests (comma-separated)");
   cmd->add_option("--repetitions,-r", o->repetitions, "Runs per measurement");
+  cmd->add_option("--depth,-d", o->depth,
+                  "Tokens already in the KV cache when each test starts (llama-bench's -d)");
   cmd->add_flag("--json", o->json, "One JSON line per measurement");
   cmd->add_flag("--worker", o->worker, "Run in this process (internal)")->group("");
   cmd->callback([o, &action] { action = [o] { return run(*o); }; });
