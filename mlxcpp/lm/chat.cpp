@@ -49,6 +49,16 @@ void ChatSession::reset() {
   last_prefill_ = 0;
 }
 
+void ChatSession::track_cache(const std::vector<int>& fed) {
+  const size_t held = cache_.empty() ? 0 : size_t(cache_[0]->offset());
+  if (held > fed.size()) {
+    cache_ = model_.model->make_cache();  // it holds tokens nobody knows: start over
+    cached_.clear();
+    return;
+  }
+  cached_.assign(fed.begin(), fed.begin() + long(held));
+}
+
 GenerationResult ChatSession::send(const std::string& user_text, const GenerationOptions& options,
                                    const TextCallback& on_text) {
   nlohmann::ordered_json next = messages_;
@@ -68,12 +78,22 @@ GenerationResult ChatSession::send(const std::string& user_text, const Generatio
   }
   const std::vector<int> fresh(prompt.begin() + long(common), prompt.end());
   last_prefill_ = int(fresh.size());
-  GenerationResult r = generate(model_, fresh, options, on_text, &cache_);
-  // The cache now holds the prompt and every generated token but the last one.
-  cached_ = prompt;
-  for (size_t i = 0; i + 1 < r.tokens.size(); ++i) {
-    cached_.push_back(r.tokens[i].token);
+  GenerationResult r;
+  try {
+    r = generate(model_, fresh, options, on_text, &cache_);
+  } catch (...) {
+    // The history stays as it was; the cache may hold part of this turn's prompt (or, past
+    // the prefill, tokens no longer known), which the next turn trims or starts over from.
+    track_cache(prompt);
+    throw;
   }
+  // The cache holds the prompt and the generated tokens it was fed (all but the last, or
+  // none when nothing was generated).
+  std::vector<int> seen = prompt;
+  for (const auto& t : r.tokens) {
+    seen.push_back(t.token);
+  }
+  track_cache(seen);
   next.push_back({{"role", "assistant"}, {"content", r.text}});
   messages_ = std::move(next);
   return r;

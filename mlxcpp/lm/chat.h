@@ -39,6 +39,9 @@ class ChatSession {
   int last_prefill_tokens() const { return last_prefill_; }
 
  private:
+  // Sets cached_ to the first tokens of `fed` that the cache holds (by its offset).
+  void track_cache(const std::vector<int>& fed);
+
   const LoadedModel& model_;
   std::string system_;
   PromptOptions options_;

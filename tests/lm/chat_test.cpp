@@ -57,5 +57,64 @@ TEST(Chat, KeepsTheCacheAcrossTurnsAndMatchesAFreshRun) {
   EXPECT_EQ(chat.messages().size(), 1u);
 }
 
+// A reply from the whole conversation `convo` (ending in a user message) with a fresh cache.
+lm::GenerationResult fresh_reply(const nlohmann::ordered_json& convo,
+                                 const lm::GenerationOptions& o) {
+  return lm::generate(qwen3(), lm::encode_messages(qwen3(), convo), o);
+}
+
+std::vector<int> ids(const lm::GenerationResult& r) {
+  std::vector<int> out;
+  for (const auto& t : r.tokens) {
+    out.push_back(t.token);
+  }
+  return out;
+}
+
+TEST(Chat, ATurnThatGeneratesNothingLeavesTheCacheInStep) {
+  auto& m = qwen3();
+  lm::GenerationOptions none;
+  none.max_tokens = 0;
+  lm::ChatSession chat(m, "Be brief.");
+  EXPECT_TRUE(chat.send("Hello there", none).tokens.empty());
+  lm::GenerationOptions o;
+  o.max_tokens = 8;
+  const auto r = chat.send("Tell me more", o);
+  // Nothing was prefilled in the first turn, so the second one prefills everything.
+  nlohmann::ordered_json convo = chat.messages();
+  convo.erase(4);
+  EXPECT_EQ(chat.last_prefill_tokens(), int(lm::encode_messages(m, convo).size()));
+  EXPECT_EQ(ids(r), ids(fresh_reply(convo, o)));
+}
+
+TEST(Chat, AFailedTurnLosesNothing) {
+  auto& m = qwen3();
+  lm::GenerationOptions o;
+  o.max_tokens = 6;
+  lm::ChatSession chat(m, "Be brief.");
+  chat.send("Hello there", o);
+  const auto before = chat.messages();
+  lm::GenerationOptions bad = o;
+  bad.logits.logit_bias = {{100000, 1.0f}};  // outside the vocabulary of 512
+  EXPECT_THROW(chat.send("Tell me more", bad), std::invalid_argument);
+  EXPECT_EQ(chat.messages(), before);
+  // A throwing text callback stops the turn after its first token has been fed back.
+  lm::GenerationOptions longer = o;
+  longer.max_tokens = 20;
+  int calls = 0;
+  EXPECT_THROW(chat.send("Tell me more", longer,
+                         [&](const std::string&, const lm::GeneratedToken&) {
+                           if (++calls == 3) {
+                             throw std::runtime_error("stop");
+                           }
+                         }),
+               std::runtime_error);
+  EXPECT_EQ(chat.messages(), before);
+  const auto r = chat.send("Tell me more", o);
+  nlohmann::ordered_json convo = chat.messages();
+  convo.erase(4);
+  EXPECT_EQ(ids(r), ids(fresh_reply(convo, o)));
+}
+
 }  // namespace
 }  // namespace mlxcpp::test
