@@ -54,6 +54,37 @@ GeneratedToken sample_token(Sampler& sampler, const array& logprobs, int top_k) 
   return g;
 }
 
+void check_cache_options(const GenerationOptions& o, const char* who) {
+  if (o.prefill_step_size < 1) {
+    throw std::invalid_argument(std::string("[") + who + "] prefill_step_size must be positive");
+  }
+  if (o.kv_bits && (*o.kv_bits < 2 || *o.kv_bits > 8 || *o.kv_bits == 7 ||
+                    (o.kv_group_size != 32 && o.kv_group_size != 64 && o.kv_group_size != 128) ||
+                    o.quantized_kv_start < 0)) {
+    throw std::invalid_argument(std::string("[") + who +
+                                "] kv_bits must be 2, 3, 4, 5, 6 or 8, kv_group_size 32, 64 "
+                                "or 128, and quantized_kv_start >= 0");
+  }
+}
+
+int check_vocabulary(Model& model, const std::vector<int>& prompt, const GenerationOptions& options,
+                     const char* who) {
+  if (prompt.empty()) {
+    throw std::invalid_argument(std::string("[") + who + "] the prompt is empty");
+  }
+  const int vocab = model(token_batch({0}), nullptr).shape(-1);
+  validate(options.logits, vocab);
+  validate(options.sampler, vocab);
+  for (int id : prompt) {
+    if (id < 0 || id >= vocab) {
+      throw std::invalid_argument(std::string("[") + who + "] prompt token id " +
+                                  std::to_string(id) + " is outside the model's vocabulary of " +
+                                  std::to_string(vocab));
+    }
+  }
+  return vocab;
+}
+
 TokenGenerator::TokenGenerator(Model& model, Cache& cache, std::vector<int> prompt,
                                const GenerationOptions& options)
     : model_(model),
@@ -62,24 +93,11 @@ TokenGenerator::TokenGenerator(Model& model, Cache& cache, std::vector<int> prom
       sampler_(options.sampler),
       tokens_(prompt),
       pending_(std::move(prompt)) {
-  if (pending_.empty()) {
-    throw std::invalid_argument("[generate] the prompt is empty");
-  }
-  if (options_.prefill_step_size < 1) {
-    throw std::invalid_argument("[generate] prefill_step_size must be positive");
-  }
   if (options_.top_logprobs < 0) {
     throw std::invalid_argument("[generate] top_logprobs must be >= 0");
   }
-  if (options_.kv_bits &&
-      (*options_.kv_bits < 2 || *options_.kv_bits > 8 || *options_.kv_bits == 7 ||
-       (options_.kv_group_size != 32 && options_.kv_group_size != 64 &&
-        options_.kv_group_size != 128) ||
-       options_.quantized_kv_start < 0)) {
-    throw std::invalid_argument(
-        "[generate] kv_bits must be 2, 3, 4, 5, 6 or 8, kv_group_size 32, 64 or 128, and "
-        "quantized_kv_start >= 0");
-  }
+  check_cache_options(options_, "generate");
+  check_vocabulary(model_, pending_, options_, "generate");
 }
 
 void eval_cache(const Cache& cache) {
@@ -92,22 +110,23 @@ void eval_cache(const Cache& cache) {
   eval(arrays);
 }
 
-void TokenGenerator::maybe_quantize() {
-  if (options_.kv_bits) {
-    maybe_quantize_kv_cache(cache_, options_.quantized_kv_start, options_.kv_group_size,
-                            *options_.kv_bits);
+// The model's logits for `tokens` after the cache; quantizing the cache then (kv_bits) may
+// reject it (a head size kv_group_size does not divide), and leaves it as it was.
+array TokenGenerator::forward(const std::vector<int>& tokens) {
+  if (!options_.kv_bits) {
+    return model_(token_batch(tokens), &cache_);
   }
+  CacheGuard guard(&cache_);  // dropped before anything is evaluated: donation still works
+  array logits = model_(token_batch(tokens), &cache_);
+  maybe_quantize_kv_cache(cache_, options_.quantized_kv_start, options_.kv_group_size,
+                          *options_.kv_bits);
+  guard.commit();
+  return logits;
 }
 
 array TokenGenerator::step(const std::vector<int>& tokens) {
-  array logits = model_(token_batch(tokens), &cache_);
-  maybe_quantize();
-  logits = logits_at(logits, logits.shape(1) - 1);
-  if (!validated_) {
-    validate(options_.logits, logits.shape(-1));
-    validated_ = true;
-  }
-  return next_token_logprobs(logits, tokens_, options_.logits);
+  const array logits = forward(tokens);
+  return next_token_logprobs(logits_at(logits, logits.shape(1) - 1), tokens_, options_.logits);
 }
 
 GeneratedToken TokenGenerator::pick(const array& lp) {
@@ -128,8 +147,7 @@ GeneratedToken TokenGenerator::next() {
   size_t done = 0;
   while (pending_.size() - done > 1) {
     const size_t n = std::min<size_t>(options_.prefill_step_size, pending_.size() - 1 - done);
-    model_(token_batch({pending_.begin() + done, pending_.begin() + done + n}), &cache_);
-    maybe_quantize();
+    forward({pending_.begin() + done, pending_.begin() + done + n});
     eval_cache(cache_);
     done += n;
   }
@@ -224,8 +242,10 @@ GenerationResult stream_generation(const LoadedModel& model, int prompt_tokens,
       result.finish_reason = "stop";
       break;
     }
-    detok.add_token(last.token);
-    emit(stops.push(detok.last_segment()), last);
+    if (model.tokenizer->id_to_token(last.token)) {
+      detok.add_token(last.token);
+      emit(stops.push(detok.last_segment()), last);
+    }
     if (stops.stopped()) {
       result.finish_reason = "stop";
       break;
@@ -235,6 +255,9 @@ GenerationResult stream_generation(const LoadedModel& model, int prompt_tokens,
     detok.finalize();
     emit(stops.push(detok.last_segment()), last);
     emit(stops.flush(), last);
+    if (stops.stopped()) {
+      result.finish_reason = "stop";  // the stop string ended in the last character's bytes
+    }
   }
   result.generation_tokens = int(result.tokens.size());
   if (result.prompt_tokens > 0 && prefill_seconds() > 0) {

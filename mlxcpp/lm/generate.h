@@ -54,11 +54,22 @@ array next_token_logprobs(const array& logits_row, const std::vector<int>& token
  *  the top_k most likely alternatives. */
 GeneratedToken sample_token(Sampler& sampler, const array& logprobs, int top_k);
 
+/** Checks kv_bits, kv_group_size, quantized_kv_start and prefill_step_size
+ *  (std::invalid_argument naming `who` and the bad option). */
+void check_cache_options(const GenerationOptions& options, const char* who);
+
+/** Checks, before any cache takes a token, what depends on the model's vocabulary: the
+ *  logits and sampler options and the prompt's ids (std::invalid_argument). Returns the
+ *  vocabulary size, read from a logits graph built without a cache and never evaluated. */
+int check_vocabulary(Model& model, const std::vector<int>& prompt, const GenerationOptions& options,
+                     const char* who);
+
 /** Token-level generation (mlx-lm's generate_step): the first next() prefills the prompt
  *  (all but its last token in chunks of prefill_step_size), each call yields one token. */
 class TokenGenerator {
  public:
-  /** The model and cache must outlive the generator; the cache continues what it holds. */
+  /** The model and cache must outlive the generator; the cache continues what it holds.
+   *  Bad options or prompt ids are std::invalid_argument here, before the cache changes. */
   TokenGenerator(Model& model, Cache& cache, std::vector<int> prompt,
                  const GenerationOptions& options);
   GeneratedToken next();
@@ -66,9 +77,9 @@ class TokenGenerator {
   double prefill_seconds() const { return prefill_seconds_; }
 
  private:
+  array forward(const std::vector<int>& tokens);
   array step(const std::vector<int>& tokens);
   GeneratedToken pick(const array& logprobs);
-  void maybe_quantize();
   Model& model_;
   Cache& cache_;
   GenerationOptions options_;
@@ -76,7 +87,6 @@ class TokenGenerator {
   std::vector<int> tokens_;  // prompt and generated, for the logits processors
   std::vector<int> pending_;
   bool prefilled_ = false;
-  bool validated_ = false;
   double prefill_seconds_ = 0;
 };
 
@@ -107,7 +117,8 @@ void eval_cache(const Cache& cache);
 
 /** The text side of generate(): pulls tokens from next_token until EOS, a stop string,
  *  max_tokens or cancellation, streaming final text (for other token sources, e.g.
- *  speculative decoding). */
+ *  speculative decoding). A token the tokenizer does not know (a padded row of the
+ *  embedding) adds no text. */
 GenerationResult stream_generation(const LoadedModel& model, int prompt_tokens,
                                    const GenerationOptions& options,
                                    const std::function<GeneratedToken()>& next_token,

@@ -156,6 +156,15 @@ void validate(const LogitsOptions& o, int vocab) {
           "context sizes must be >= 0");
 }
 
+void validate(const SamplerOptions& o, int vocab) {
+  for (int t : o.xtc_special_tokens) {
+    if (t < 0 || t >= vocab) {
+      throw std::invalid_argument("[sampler] xtc_special_tokens id " + std::to_string(t) +
+                                  " is outside the vocabulary of " + std::to_string(vocab));
+    }
+  }
+}
+
 namespace {
 
 // The last n tokens that index the vocabulary.

@@ -48,6 +48,10 @@ array apply_min_p(const array& logprobs, float min_p, int min_tokens_to_keep = 1
 array apply_xtc(const array& logits, float probability, float threshold,
                 const std::vector<int>& special_tokens, const array& key);
 
+// The penalties see the last *_context_size tokens of the prompt and the generated text
+// together, and none for a size of 0. mlx-lm differs in both: its generate_step counts only
+// the tokens fed one step at a time (after a chunked prefill, the prompt's last one), and
+// its tokens[-0:] is every token.
 struct LogitsOptions {
   std::map<int, float> logit_bias;
   std::optional<float> repetition_penalty;  // logit < 0: times penalty, else divided by it
@@ -60,6 +64,10 @@ struct LogitsOptions {
 
 /** Checks the options (std::invalid_argument naming the bad one). */
 void validate(const LogitsOptions& options, int vocab_size);
+
+/** Checks what in the sampler options depends on the vocabulary: xtc_special_tokens ids
+ *  (std::invalid_argument). */
+void validate(const SamplerOptions& options, int vocab_size);
 
 /** The processors mlx-lm applies before sampling, given the tokens so far (prompt and
  *  generated), on logits [vocab] or [1, vocab]. */

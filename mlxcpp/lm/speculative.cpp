@@ -6,17 +6,18 @@
 #include "mlxcpp/core/errors.h"
 #include "mlxcpp/core/ops.h"
 #include "mlxcpp/core/transforms.h"
+#include "mlxcpp/lm/attention.h"
+#include "mlxcpp/lm/prompt_cache.h"
 
 namespace mlxcpp::lm {
 
 namespace {
 
+// Every layer or none: a layer that cannot rewind leaves the others as they were.
 void rewind(Cache& cache, int n, const char* which) {
-  for (auto& c : cache) {
-    if (c->trim(n) != n) {
-      throw Unsupported(std::string("[speculative] the ") + which +
-                        " cache cannot rewind (a sliding-window cache past its window)");
-    }
+  if (n > 0 && trim_prompt_cache(cache, n) != n) {
+    throw Unsupported(std::string("[speculative] the ") + which +
+                      " cache cannot rewind (a sliding-window cache past its window)");
   }
 }
 
@@ -38,15 +39,35 @@ SpeculativeGenerator::SpeculativeGenerator(Model& model, Cache& cache, Model& dr
       }()),
       num_draft_(num_draft),
       tokens_(prompt) {
-  if (prompt.empty()) {
-    throw std::invalid_argument("[speculative] the prompt is empty");
-  }
   if (num_draft < 1) {
     throw std::invalid_argument("[speculative] num_draft must be positive");
   }
-  if (options.prefill_step_size < 1) {
-    throw std::invalid_argument("[speculative] prefill_step_size must be positive");
+  if (options.top_logprobs < 0) {
+    throw std::invalid_argument("[speculative] top_logprobs must be >= 0");
   }
+  check_cache_options(options, "speculative");
+  // Both models sample under the same options: each must take them.
+  model_vocab_ = check_vocabulary(model, tokens_, options, "speculative");
+  check_vocabulary(draft, tokens_, options, "speculative");
+  if (!can_trim_prompt_cache(cache) || !can_trim_prompt_cache(draft_cache)) {
+    throw std::invalid_argument(
+        "[speculative] speculative decoding needs caches that can rewind (not a model with "
+        "convolution state layers, nor a sliding-window cache past its window)");
+  }
+}
+
+array SpeculativeGenerator::forward(Model& model, Cache& cache, const std::vector<int>& tokens) {
+  if (!options_.kv_bits) {
+    return model(token_batch(tokens), &cache);
+  }
+  // As mlx-lm quantizes both caches once they hold quantized_kv_start tokens; quantizing may
+  // reject a cache (a head size kv_group_size does not divide), which then stays as it was.
+  CacheGuard guard(&cache);
+  array logits = model(token_batch(tokens), &cache);
+  maybe_quantize_kv_cache(cache, options_.quantized_kv_start, options_.kv_group_size,
+                          *options_.kv_bits);
+  guard.commit();
+  return logits;
 }
 
 void SpeculativeGenerator::prefill() {
@@ -55,8 +76,8 @@ void SpeculativeGenerator::prefill() {
   for (size_t done = 0; done < head.size();) {
     const size_t n = std::min<size_t>(options_.prefill_step_size, head.size() - done);
     const std::vector<int> chunk(head.begin() + long(done), head.begin() + long(done + n));
-    model_(token_batch(chunk), &cache_);
-    draft_(token_batch(chunk), &draft_cache_);
+    forward(model_, cache_, chunk);
+    forward(draft_, draft_cache_, chunk);
     eval_cache(cache_);
     eval_cache(draft_cache_);
     done += n;
@@ -73,9 +94,13 @@ std::vector<int> SpeculativeGenerator::draft_tokens(int n) {
   std::vector<int> input = draft_input_;
   std::vector<int> context = tokens_;
   for (int i = 0; i < n; ++i) {
-    const array logits = draft_(token_batch(input), &draft_cache_);
-    const int d = draft_sampler_.sample(
-        next_token_logprobs(logits_at(logits, logits.shape(1) - 1), context, options_.logits));
+    const array logits = forward(draft_, draft_cache_, input);
+    array row = logits_at(logits, logits.shape(1) - 1);
+    if (row.shape(1) > model_vocab_) {
+      // A draft with more (padding) rows than the model must not propose ids it lacks.
+      row = slice(row, {0, 0}, {1, model_vocab_});
+    }
+    const int d = draft_sampler_.sample(next_token_logprobs(row, context, options_.logits));
     out.push_back(d);
     context.push_back(d);
     input = {d};
@@ -96,7 +121,7 @@ void SpeculativeGenerator::round() {
   const std::vector<int> drafts = draft_tokens(n);
   std::vector<int> verify = model_input_;
   verify.insert(verify.end(), drafts.begin(), drafts.end());
-  array logits = model_(token_batch(verify), &cache_);
+  array logits = forward(model_, cache_, verify);
   logits.eval();
   const int first = int(model_input_.size()) - 1;  // the row predicting the first draft
   int a = 0;

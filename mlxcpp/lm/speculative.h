@@ -11,8 +11,9 @@ namespace mlxcpp::lm {
 
 class SpeculativeGenerator {
  public:
-  /** Both models must share the vocabulary; their caches must be trimmable (standard KV
-   *  caches). num_draft tokens are proposed per round. */
+  /** Both models must share the vocabulary; their caches must be trimmable (standard or
+   *  quantized KV caches). num_draft tokens are proposed per round. Bad options, prompt ids
+   *  or caches are std::invalid_argument here, before either cache changes. */
   SpeculativeGenerator(Model& model, Cache& cache, Model& draft, Cache& draft_cache,
                        std::vector<int> prompt, const GenerationOptions& options, int num_draft);
   GeneratedToken next();
@@ -22,6 +23,7 @@ class SpeculativeGenerator {
   int accepted() const { return accepted_; }
 
  private:
+  array forward(Model& model, Cache& cache, const std::vector<int>& tokens);
   void prefill();
   void round();
   GeneratedToken pick(const array& logits_row);
@@ -35,6 +37,7 @@ class SpeculativeGenerator {
   Sampler sampler_;
   Sampler draft_sampler_;
   int num_draft_;
+  int model_vocab_ = 0;
   std::vector<int> tokens_;       // prompt and emitted tokens (for the logits processors)
   std::vector<int> model_input_;  // fed to the model before the next round's proposals
   std::vector<int> draft_input_;  // fed to the draft model before it proposes
@@ -46,7 +49,7 @@ class SpeculativeGenerator {
 };
 
 /** generate() with a draft model (see SpeculativeGenerator); `draft` must use the same
- *  tokenizer vocabulary. Adds drafted / accepted counts to the result's stats. */
+ *  tokenizer vocabulary. */
 GenerationResult generate_speculative(const LoadedModel& model, const LoadedModel& draft,
                                       const std::vector<int>& prompt,
                                       const GenerationOptions& options, int num_draft = 3,

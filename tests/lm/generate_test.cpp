@@ -177,6 +177,102 @@ TEST(Generate, BadOptionsAreErrors) {
   EXPECT_THROW(lm::generate(m, {1, 2}, o), std::invalid_argument);
 }
 
+TEST(Generate, ErrorsFoundAgainstTheVocabularyLeaveTheCacheAsItWas) {
+  const auto g = greedy_golden("llama");
+  auto& m = llama();
+  GenerationOptions o;
+  o.max_tokens = 3;
+  const auto prompt = g["prompt_ids"].get<std::vector<int>>();
+  auto ids = [](const lm::GenerationResult& r) {
+    std::vector<int> out;
+    for (const auto& t : r.tokens) {
+      out.push_back(t.token);
+    }
+    return out;
+  };
+  // Reference: the prompt, then a second turn of new tokens.
+  lm::Cache ref = m.model->make_cache();
+  lm::generate(m, prompt, o, {}, &ref);
+  const auto want = ids(lm::generate(m, {5, 6, 7}, o, {}, &ref));
+
+  lm::Cache cache = m.model->make_cache();
+  lm::generate(m, prompt, o, {}, &cache);
+  const int held = cache[0]->offset();
+  GenerationOptions bias = o;
+  bias.logits.logit_bias = {{512, 1.0f}};  // the vocabulary is 512
+  EXPECT_THROW(lm::generate(m, {5, 6, 7}, bias, {}, &cache), std::invalid_argument);
+  EXPECT_EQ(cache[0]->offset(), held);
+  GenerationOptions xtc = o;
+  xtc.sampler.temp = 1;
+  xtc.sampler.xtc_probability = 0.5f;
+  xtc.sampler.xtc_threshold = 0.1f;
+  xtc.sampler.xtc_special_tokens = {3, 512};
+  EXPECT_THROW(lm::generate(m, {5, 6, 7}, xtc, {}, &cache), std::invalid_argument);
+  EXPECT_EQ(cache[0]->offset(), held);
+  EXPECT_THROW(lm::generate(m, {5, 512, 7}, o, {}, &cache), std::invalid_argument);
+  EXPECT_THROW(lm::generate(m, {-1}, o, {}, &cache), std::invalid_argument);
+  EXPECT_EQ(cache[0]->offset(), held);
+  EXPECT_EQ(ids(lm::generate(m, {5, 6, 7}, o, {}, &cache)), want);
+}
+
+TEST(Generate, AKvGroupSizeTheHeadsRejectLeavesTheCacheAsItWas) {
+  const lm::LoadedModel m = lm::load(fixture("lm/qwen3"));  // head_dim 32
+  lm::GenerationOptions o;
+  o.kv_bits = 4;
+  o.kv_group_size = 64;
+  lm::Cache cache = m.model->make_cache();
+  EXPECT_ANY_THROW(lm::generate(m, {5, 6, 7}, o, {}, &cache));
+  EXPECT_EQ(cache[0]->offset(), 0);
+  EXPECT_EQ(cache[0]->class_name(), "KVCache");
+}
+
+TEST(Generate, TokensTheTokenizerLacksAddNoText) {
+  auto& m = llama();
+  // A padded embedding row (id 600: the tokenizer has 512), then "a" and "b".
+  const std::vector<int> feed = {600, *m.tokenizer->token_to_id("a"),
+                                 *m.tokenizer->token_to_id("b")};
+  size_t i = 0;
+  GenerationOptions o;
+  o.max_tokens = 3;
+  const auto r = lm::stream_generation(
+      m, 0, o,
+      [&] {
+        return lm::GeneratedToken{feed[i++], 0.0f, {}};
+      },
+      [] { return 0.0; }, {});
+  EXPECT_EQ(r.text, "ab");
+  ASSERT_EQ(r.tokens.size(), 3u);
+  EXPECT_EQ(r.tokens[0].token, 600);
+  EXPECT_EQ(r.finish_reason, "length");
+}
+
+TEST(Generate, AStopStringInTheFinalBytesStopsGeneration) {
+  auto& m = llama();
+  // Byte-level BPE: "\u00e2" is the token of the lone byte 0xE2, a three-byte character's
+  // first byte; at the end the detokenizer releases it as U+FFFD, the stop string here.
+  const int lone = *m.tokenizer->token_to_id("\u00e2");
+  GenerationOptions o;
+  o.max_tokens = 1;
+  o.stop_strings = {"\xEF\xBF\xBD"};
+  const auto r = lm::stream_generation(
+      m, 0, o,
+      [&] {
+        return lm::GeneratedToken{lone, 0.0f, {}};
+      },
+      [] { return 0.0; }, {});
+  EXPECT_EQ(r.text, "");
+  EXPECT_EQ(r.finish_reason, "stop");
+  o.stop_strings = {};
+  EXPECT_EQ(lm::stream_generation(
+                m, 0, o,
+                [&] {
+                  return lm::GeneratedToken{lone, 0.0f, {}};
+                },
+                [] { return 0.0; }, {})
+                .text,
+            "\xEF\xBF\xBD");
+}
+
 // ------------------------------------------------------------------ samplers
 
 array logprobs_of(const std::vector<float>& p) {

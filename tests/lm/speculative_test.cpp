@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "mlxcpp/lm/random_weights.h"
 #include "mlxcpp/lm/speculative.h"
 #include "model_folder_test.h"
 #include "test_helpers.h"
@@ -56,6 +57,80 @@ TEST(Speculative, TextMatchesPlainGeneration) {
     EXPECT_NEAR(spec.tokens[i].logprob, plain.tokens[i].logprob, 1e-4);
   }
   EXPECT_THROW(lm::generate_speculative(model, draft, prompt, o, 0), std::invalid_argument);
+}
+
+TEST(Speculative, ADraftWithMoreRowsProposesOnlyTheModelsIds) {
+  const auto g = read_json(fixture("lm/llama/golden/greedy.json"));
+  const auto prompt = g["prompt_ids"].get<std::vector<int>>();
+  const auto want = g["generated_ids"].get<std::vector<int>>();
+  const lm::LoadedModel model = lm::load(fixture("lm/llama"));
+  // A random draft whose 2048 logits rows exceed the model's 512 (untied, so its argmax is
+  // not its input token): unsliced, its argmax lands past 511 three times in four, and the
+  // model cannot take such a token.
+  const lm::LoadedModel draft = lm::random_model(
+      R"({"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 1,
+          "num_attention_heads": 2, "num_key_value_heads": 1, "intermediate_size": 128,
+          "vocab_size": 2048, "tie_word_embeddings": false, "rms_norm_eps": 1e-5})",
+      float32, std::nullopt, 3);
+  lm::Cache cache = model.model->make_cache();
+  lm::Cache draft_cache = draft.model->make_cache();
+  lm::SpeculativeGenerator gen(*model.model, cache, *draft.model, draft_cache, prompt, {}, 3);
+  std::vector<int> got;
+  for (size_t i = 0; i < want.size(); ++i) {
+    got.push_back(gen.next().token);
+  }
+  EXPECT_EQ(got, want);
+}
+
+TEST(Speculative, BadOptionsAndCachesAreErrorsBeforeAnythingRuns) {
+  const lm::LoadedModel model = lm::load(fixture("lm/qwen3"));
+  const lm::LoadedModel draft = lm::load(fixture("lm/qwen3-4bit"));
+  const std::vector<int> prompt = {508, 284, 10};
+  lm::Cache cache = model.model->make_cache();
+  lm::Cache draft_cache = draft.model->make_cache();
+  auto make = [&](const lm::GenerationOptions& o, const std::vector<int>& p) {
+    lm::SpeculativeGenerator gen(*model.model, cache, *draft.model, draft_cache, p, o, 2);
+  };
+  lm::GenerationOptions o;
+  o.logits.logit_bias = {{-1, 5.0f}};
+  EXPECT_THROW(make(o, prompt), std::invalid_argument);
+  o = {};
+  o.logits.repetition_penalty = -1.0f;
+  EXPECT_THROW(make(o, prompt), std::invalid_argument);
+  o = {};
+  o.kv_bits = 7;
+  EXPECT_THROW(make(o, prompt), std::invalid_argument);
+  EXPECT_THROW(make({}, {508, 512}), std::invalid_argument);
+  EXPECT_THROW(make({}, {}), std::invalid_argument);
+  EXPECT_EQ(cache[0]->offset(), 0);
+  EXPECT_EQ(draft_cache[0]->offset(), 0);
+  // LFM2's convolution state cannot rewind: refused up front, not at the first rejection.
+  const lm::LoadedModel lfm2 = lm::load(fixture("lm/lfm2"));
+  lm::Cache lfm2_cache = lfm2.model->make_cache();
+  lm::Cache lfm2_draft_cache = lfm2.model->make_cache();
+  EXPECT_THROW(lm::SpeculativeGenerator(*lfm2.model, lfm2_cache, *lfm2.model, lfm2_draft_cache,
+                                        prompt, {}, 2),
+               std::invalid_argument);
+}
+
+TEST(Speculative, QuantizesBothCachesAsMlxLm) {
+  const lm::LoadedModel model = lm::load(fixture("lm/qwen3"));  // head_dim 32
+  const lm::LoadedModel draft = lm::load(fixture("lm/qwen3-4bit"));
+  const std::vector<int> prompt = {508, 284, 10, 379, 44, 352, 311};
+  lm::GenerationOptions o;
+  o.kv_bits = 8;
+  o.kv_group_size = 32;
+  o.quantized_kv_start = 4;
+  lm::Cache cache = model.model->make_cache();
+  lm::Cache draft_cache = draft.model->make_cache();
+  lm::SpeculativeGenerator gen(*model.model, cache, *draft.model, draft_cache, prompt, o, 3);
+  lm::Cache plain_cache = model.model->make_cache();
+  lm::TokenGenerator plain(*model.model, plain_cache, prompt, o);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(gen.next().token, plain.next().token) << i;
+  }
+  EXPECT_EQ(cache[0]->class_name(), "QuantizedKVCache");
+  EXPECT_EQ(draft_cache[0]->class_name(), "QuantizedKVCache");
 }
 
 }  // namespace
