@@ -687,6 +687,10 @@ array conv_transpose3d(const array& input, const array& weight,
  *  unknown mode). (Our addition, for callers that take them as optional.) */
 std::pair<int, int> quantization_defaults(const std::string& mode);
 
+/** Throws std::invalid_argument, as quantize would, unless the mode has this group size and
+ *  bit width. (Our addition, for checking a configuration before any array exists.) */
+void check_quantization(const std::string& mode, int group_size, int bits);
+
 /** Quantize w along its last axis: {w_q, scales, biases} (affine) or {w_q, scales}. */
 std::vector<array> quantize(const array& w, std::optional<int> group_size = std::nullopt,
                             std::optional<int> bits = std::nullopt,

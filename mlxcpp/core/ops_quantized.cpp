@@ -230,6 +230,10 @@ array with_batch(const array& a, const Shape& batch, StreamOrDevice s) {
 
 }  // namespace
 
+void check_quantization(const std::string& mode, int group_size, int bits) {
+  quant_params("quantize", mode, group_size, bits);
+}
+
 std::vector<array> quantize(const array& w, std::optional<int> group_size, std::optional<int> bits,
                             const std::string& mode, const std::optional<array>& global_scale,
                             StreamOrDevice s) {

@@ -1,10 +1,12 @@
 #include "mlxcpp/lm/config.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
 #include "mlxcpp/core/errors.h"
+#include "mlxcpp/core/ops.h"
 
 namespace mlxcpp::lm {
 
@@ -25,6 +27,21 @@ ModelConfig ModelConfig::from_file(const std::string& file) {
     throw FormatError(file, 0, "[lm::load] the config must be a JSON object");
   }
   return ModelConfig(std::move(j), file);
+}
+
+ModelConfig::ModelConfig(nlohmann::json j, std::string file)
+    : json_(std::move(j)), file_(std::move(file)) {
+  const auto& rp = raw("rope_parameters");
+  if (!rp.is_object()) {
+    return;
+  }
+  if (!has("rope_theta") && rp.contains("rope_theta")) {
+    json_["rope_theta"] = rp["rope_theta"];
+  }
+  const bool scaled = rp.contains("rope_type") && rp["rope_type"] != "default";
+  if (!has("rope_scaling") && scaled) {
+    json_["rope_scaling"] = rp;
+  }
 }
 
 void ModelConfig::fail(const std::string& key, const std::string& what) const {
@@ -48,11 +65,12 @@ int ModelConfig::get_int(const std::string& key) const {
   if (!v.is_number_integer()) {
     fail(key, "expected an integer, got " + v.dump());
   }
-  const int64_t x = v.get<int64_t>();
-  if (x < INT32_MIN || x > INT32_MAX) {
+  // Unsigned first: a value past INT64_MAX would wrap in get<int64_t>().
+  if (v.is_number_unsigned() ? v.get<uint64_t>() > uint64_t(INT32_MAX)
+                             : v.get<int64_t>() < INT32_MIN || v.get<int64_t>() > INT32_MAX) {
     fail(key, "out of range: " + v.dump());
   }
-  return static_cast<int>(x);
+  return static_cast<int>(v.get<int64_t>());
 }
 
 int ModelConfig::get_int(const std::string& key, int fallback) const {
@@ -79,7 +97,19 @@ float ModelConfig::get_float(const std::string& key, float fallback) const {
   if (!v.is_number()) {
     fail(key, "expected a number, got " + v.dump());
   }
-  return v.get<float>();
+  const float x = v.get<float>();
+  if (!std::isfinite(x)) {
+    fail(key, "out of range: " + v.dump());
+  }
+  return x;
+}
+
+float ModelConfig::get_positive_float(const std::string& key, float fallback) const {
+  const float x = get_float(key, fallback);
+  if (!(x > 0)) {
+    fail(key, "expected a positive number, got " + raw(key).dump());
+  }
+  return x;
 }
 
 bool ModelConfig::get_bool(const std::string& key, bool fallback) const {
@@ -105,21 +135,36 @@ namespace {
 nn::QuantSpec parse_spec(const nlohmann::json& q, const nn::QuantSpec& base, const ModelConfig& c,
                          const std::string& where) {
   nn::QuantSpec s = base;
-  auto get = [&](const char* k, int& out) {
-    if (q.contains(k)) {
-      if (!q[k].is_number_integer()) {
-        c.fail(where, std::string(k) + " must be an integer");
-      }
-      out = q[k].get<int>();
-    }
-  };
-  get("group_size", s.group_size);
-  get("bits", s.bits);
   if (q.contains("mode")) {
     if (!q["mode"].is_string()) {
       c.fail(where, "mode must be a string");
     }
     s.mode = q["mode"].get<std::string>();
+    if (s.mode != base.mode) {
+      // As MLX's quantize: what the entry leaves out takes the mode's defaults.
+      try {
+        std::tie(s.group_size, s.bits) = quantization_defaults(s.mode);
+      } catch (const std::exception& e) {
+        c.fail(where, e.what());
+      }
+    }
+  }
+  auto get = [&](const char* k, int& out) {
+    if (q.contains(k)) {
+      const auto& v = q[k];
+      if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > 1024) ||
+          (!v.is_number_unsigned() && (v.get<int64_t>() < 0 || v.get<int64_t>() > 1024))) {
+        c.fail(where, std::string(k) + " must be a small non-negative integer, got " + v.dump());
+      }
+      out = v.get<int>();
+    }
+  };
+  get("group_size", s.group_size);
+  get("bits", s.bits);
+  try {
+    check_quantization(s.mode, s.group_size, s.bits);
+  } catch (const std::exception& e) {
+    c.fail(where, e.what());
   }
   return s;
 }

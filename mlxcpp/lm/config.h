@@ -17,7 +17,8 @@ class ModelConfig {
  public:
   /** Reads and parses `file`; IoError when unreadable, FormatError when not a JSON object. */
   static ModelConfig from_file(const std::string& file);
-  ModelConfig(nlohmann::json j, std::string file) : json_(std::move(j)), file_(std::move(file)) {}
+  /** Transformers v5's rope_parameters stand in for an absent rope_theta / rope_scaling. */
+  ModelConfig(nlohmann::json j, std::string file);
 
   bool has(const std::string& key) const;
   int get_int(const std::string& key) const;
@@ -25,7 +26,10 @@ class ModelConfig {
   /** A positive integer (sizes, counts). */
   int get_positive(const std::string& key) const;
   int get_positive(const std::string& key, int fallback) const;
+  /** A finite number (FormatError for one a float cannot hold, e.g. 1e39). */
   float get_float(const std::string& key, float fallback) const;
+  /** A finite number > 0 (bases, epsilons). */
+  float get_positive_float(const std::string& key, float fallback) const;
   bool get_bool(const std::string& key, bool fallback) const;
   std::string get_string(const std::string& key) const;
   /** The raw value (null when absent), for nested objects such as rope_scaling. */

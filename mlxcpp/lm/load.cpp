@@ -1,6 +1,8 @@
 #include "mlxcpp/lm/load.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdint>
 #include <filesystem>
 
 #include "mlxcpp/core/errors.h"
@@ -42,20 +44,62 @@ std::unordered_map<std::string, array> load_weights(const fs::path& folder) {
 }
 
 std::vector<int> eos_ids(const nlohmann::json& v, const ModelConfig& where) {
+  auto id = [&](const nlohmann::json& x) {
+    if (!x.is_number_integer() || (x.is_number_unsigned() && x.get<uint64_t>() > INT32_MAX) ||
+        (!x.is_number_unsigned() && (x.get<int64_t>() < 0 || x.get<int64_t>() > INT32_MAX))) {
+      where.fail("eos_token_id", "expected token ids (integers in [0, 2^31)), got " + v.dump());
+    }
+    return int(x.get<int64_t>());
+  };
   std::vector<int> out;
-  if (v.is_number_integer()) {
-    out.push_back(v.get<int>());
-  } else if (v.is_array()) {
+  if (v.is_array()) {
     for (const auto& x : v) {
-      if (!x.is_number_integer()) {
-        where.fail("eos_token_id", "expected integers, got " + v.dump());
-      }
-      out.push_back(x.get<int>());
+      out.push_back(id(x));
     }
   } else if (!v.is_null()) {
-    where.fail("eos_token_id", "expected an integer or a list, got " + v.dump());
+    out.push_back(id(v));
   }
   return out;
+}
+
+// The highest N of a "layers.N." in the tensor names, or -1.
+int last_layer_index(const std::vector<std::string>& names) {
+  int last = -1;
+  for (const auto& name : names) {
+    for (size_t at = name.find("layers."); at != std::string::npos;
+         at = name.find("layers.", at + 1)) {
+      if (at > 0 && name[at - 1] != '.') {
+        continue;
+      }
+      size_t i = at + 7;
+      int64_t n = 0;
+      while (i < name.size() && std::isdigit(static_cast<unsigned char>(name[i])) &&
+             n < INT32_MAX) {
+        n = n * 10 + (name[i++] - '0');
+      }
+      if (i > at + 7 && i < name.size() && name[i] == '.') {
+        last = std::max<int64_t>(last, std::min<int64_t>(n, INT32_MAX));
+      }
+    }
+  }
+  return last;
+}
+
+// A config that claims more layers than the checkpoint holds fails here, before the model
+// builds them (a huge count would exhaust memory first).
+void check_layer_count(const ModelConfig& config, const std::vector<std::string>& names) {
+  const auto& v = config.raw("num_hidden_layers");
+  if (!v.is_number_integer()) {
+    return;  // the architecture reports it
+  }
+  const int last = last_layer_index(names);
+  const bool too_many = v.is_number_unsigned() ? v.get<uint64_t>() > uint64_t(last + 1)
+                                               : v.get<int64_t>() > int64_t(last) + 1;
+  if (too_many) {
+    config.fail("num_hidden_layers", v.dump() + " layers, but the checkpoint's tensors " +
+                                         (last < 0 ? std::string("have no layers")
+                                                   : "end at layer " + std::to_string(last)));
+  }
 }
 
 }  // namespace
@@ -72,6 +116,7 @@ LoadedModel load(const std::string& path_or_id) {
   for (const auto& [name, a] : weights) {
     names.push_back(name);
   }
+  check_layer_count(config, names);
   const QuantPlan plan(config, names);
   out.model = factory(config, plan);
   out.model->load_weights(out.model->sanitize(std::move(weights)), out.folder);

@@ -13,19 +13,28 @@ float number(const ModelConfig& c, const nlohmann::json& s, const char* key, flo
   if (!s.contains(key) || s[key].is_null()) {
     return fallback;
   }
-  if (!s[key].is_number()) {
+  if (!s[key].is_number() || !std::isfinite(s[key].get<float>())) {
     c.fail(std::string("rope_scaling.") + key, "expected a number, got " + s[key].dump());
   }
   return s[key].get<float>();
 }
 
+// A rope_scaling value that must be positive.
+float positive(const ModelConfig& c, const nlohmann::json& s, const char* key, float fallback) {
+  const float v = number(c, s, key, fallback);
+  if (!(v > 0)) {
+    c.fail(std::string("rope_scaling.") + key, "must be positive, got " + s[key].dump());
+  }
+  return v;
+}
+
 // Llama 3's frequency bands (mlx-lm's Llama3RoPE): long wavelengths slowed by `factor`,
 // short ones kept, the band between blended; computed in float32 as mlx-lm does.
 array llama3_freqs(const ModelConfig& c, const nlohmann::json& s, int dims, float base) {
-  const float factor = number(c, s, "factor", 1.0f);
-  const float low = number(c, s, "low_freq_factor", 1.0f);
-  const float high = number(c, s, "high_freq_factor", 4.0f);
-  const float old_len = number(c, s, "original_max_position_embeddings", 8192.0f);
+  const float factor = positive(c, s, "factor", 1.0f);
+  const float low = positive(c, s, "low_freq_factor", 1.0f);
+  const float high = positive(c, s, "high_freq_factor", 4.0f);
+  const float old_len = positive(c, s, "original_max_position_embeddings", 8192.0f);
   if (high == low) {
     c.fail("rope_scaling", "high_freq_factor must differ from low_freq_factor");
   }
@@ -53,8 +62,8 @@ nn::RoPE yarn_rope(const ModelConfig& c, const nlohmann::json& s, int dims, floa
                    bool traditional) {
   const double factor = number(c, s, "factor", 1.0f);
   const double original = number(c, s, "original_max_position_embeddings", 4096.0f);
-  const double beta_fast = number(c, s, "beta_fast", 32.0f);
-  const double beta_slow = number(c, s, "beta_slow", 1.0f);
+  const double beta_fast = positive(c, s, "beta_fast", 32.0f);
+  const double beta_slow = positive(c, s, "beta_slow", 1.0f);
   const double mscale = number(c, s, "mscale", 1.0f);
   const double mscale_all_dim = number(c, s, "mscale_all_dim", 0.0f);
   if (!(factor > 0) || !(original > 0) || !(base > 1)) {
@@ -91,6 +100,9 @@ nn::RoPE longrope(const ModelConfig& c, const nlohmann::json& s, int dims, float
   const float max_pos = float(c.get_positive("max_position_embeddings", 131072));
   const float original = number(c, s, "original_max_position_embeddings",
                                 float(c.get_positive("original_max_position_embeddings", 4096)));
+  if (!(original > 1)) {
+    c.fail("rope_scaling.original_max_position_embeddings", "must be above 1");
+  }
   const auto& lf = s.contains("long_factor") ? s["long_factor"] : nlohmann::json(1.0);
   std::vector<float> factors;
   if (lf.is_number()) {
@@ -106,13 +118,18 @@ nn::RoPE longrope(const ModelConfig& c, const nlohmann::json& s, int dims, float
     c.fail("rope_scaling.long_factor",
            "expected a number or " + std::to_string(dims / 2) + " numbers");
   }
+  for (float f : factors) {
+    if (!(f > 0) || !std::isfinite(f)) {
+      c.fail("rope_scaling.long_factor", "factors must be positive numbers");
+    }
+  }
   const array freqs = multiply(array(factors.begin(), {dims / 2}, float32), periods(dims, base));
   nn::RoPE r(dims, false, freqs);
   const double factor = double(max_pos) / original;
   const double default_scale =
       factor <= 1.0 ? 1.0 : std::sqrt(1 + std::log(factor) / std::log(double(original)));
-  r.input_scale = s.contains("long_mscale") && s["long_mscale"].is_number()
-                      ? s["long_mscale"].get<float>()
+  r.input_scale = s.contains("long_mscale") && !s["long_mscale"].is_null()
+                      ? positive(c, s, "long_mscale", 1.0f)
                       : float(default_scale);
   return r;
 }
@@ -120,6 +137,13 @@ nn::RoPE longrope(const ModelConfig& c, const nlohmann::json& s, int dims, float
 }  // namespace
 
 nn::RoPE make_rope(const ModelConfig& config, int dims, float base, bool traditional) {
+  if (dims <= 0 || dims % 2 != 0) {
+    config.fail("head_dim",
+                "the rotary dimensions (" + std::to_string(dims) + ") must be positive and even");
+  }
+  if (!(base > 0) || !std::isfinite(base)) {
+    config.fail("rope_theta", "must be a positive number");
+  }
   const auto& s = config.raw("rope_scaling");
   if (s.is_null()) {
     return nn::RoPE(dims, traditional, base);
@@ -151,6 +175,9 @@ nn::RoPE make_rope(const ModelConfig& config, int dims, float base, bool traditi
     const float factor = number(config, s, "factor", 1.0f);
     if (!(factor > 0)) {
       config.fail("rope_scaling.factor", "must be positive");
+    }
+    if (dims <= 2) {
+      config.fail("head_dim", "dynamic NTK scaling needs more than 2 rotary dimensions");
     }
     r.dynamic = nn::RoPE::DynamicNTK{config.get_positive("max_position_embeddings", 2048), factor};
     return r;

@@ -7,10 +7,12 @@
 namespace mlxcpp::nn {
 
 Shape packed_shape(int rows, int cols, const QuantSpec& q) {
-  return {rows, cols * q.bits / 32};
+  check_quantization(q.mode, q.group_size, q.bits);
+  return {rows, int(int64_t(cols) * q.bits / 32)};  // bits <= 8: the quotient is below cols
 }
 
 Shape scales_shape(int rows, int cols, const QuantSpec& q) {
+  check_quantization(q.mode, q.group_size, q.bits);
   return {rows, cols / q.group_size};
 }
 

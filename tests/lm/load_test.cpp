@@ -50,8 +50,16 @@ TEST_F(LmLoad, BadConfigValuesNameTheKey) {
            {"hidden_size", -64, "positive"},
            {"num_key_value_heads", 3, "must divide"},
            {"rms_norm_eps", "small", "expected a number"},
-           {"rope_scaling", nlohmann::json{{"rope_type", "mrope9"}},
-            "'mrope9' is not supported"}}) {
+           {"rope_scaling", nlohmann::json{{"rope_type", "mrope9"}}, "'mrope9' is not supported"},
+           {"rms_norm_eps", -1e-5, "expected a positive number"},
+           {"rope_theta", 0, "expected a positive number"},
+           {"rope_theta", 1e39, "out of range"},
+           {"num_attention_heads", 18446744073709551615ull, "out of range"},
+           {"head_dim", 15, "must be positive and even"},
+           {"head_dim", 1 << 30, "exceed 2^31 - 1"},
+           {"eos_token_id", 4294967298ll, "expected token ids"},
+           {"eos_token_id", nlohmann::json::array({509, -1}), "expected token ids"},
+           {"num_hidden_layers", 2000000000, "end at layer 2"}}) {
     SCOPED_TRACE(key);
     auto c = good;
     c[key] = value;
@@ -62,6 +70,15 @@ TEST_F(LmLoad, BadConfigValuesNameTheKey) {
       expect_error<FormatError>(dir, {"'" + key + "'", words});
     }
   }
+  // The scaling's own values, each named.
+  for (auto [key, value] : std::vector<std::pair<std::string, nlohmann::json>>{
+           {"factor", 0}, {"low_freq_factor", -1}, {"original_max_position_embeddings", 0}}) {
+    SCOPED_TRACE(key);
+    auto c = good;
+    c["rope_scaling"][key] = value;
+    write_json(dir + "/config.json", c);
+    expect_error<FormatError>(dir, {"'rope_scaling." + key + "'", "must be positive"});
+  }
   auto c = good;
   c.erase("vocab_size");
   write_json(dir + "/config.json", c);
@@ -70,6 +87,62 @@ TEST_F(LmLoad, BadConfigValuesNameTheKey) {
   expect_error<FormatError>(dir, {"not valid JSON"});
   fs::remove(dir + "/config.json");
   expect_error<IoError>(dir, {"config.json"});
+}
+
+TEST_F(LmLoad, TransformersV5RopeParametersStandInForRopeThetaAndScaling) {
+  const std::string dir = copy_of("llama");
+  auto c = read_json(dir + "/config.json");
+  nlohmann::json rp = c["rope_scaling"];
+  rp["rope_theta"] = c["rope_theta"];
+  c.erase("rope_scaling");
+  c.erase("rope_theta");
+  c["rope_parameters"] = rp;
+  write_json(dir + "/config.json", c);
+  const array tokens = array({508, 284, 10, 379}, {1, 4}, int32);
+  const array want = (*lm::load(fixture("lm/llama")).model)(tokens, nullptr);
+  const array got = (*lm::load(dir).model)(tokens, nullptr);
+  EXPECT_TRUE(array_equal(got, want).item<bool>());
+  // Without it the default RoPE with base 10000 would run: the logits differ.
+  c.erase("rope_parameters");
+  write_json(dir + "/config.json", c);
+  EXPECT_FALSE(allclose(((*lm::load(dir).model)(tokens, nullptr)), want).item<bool>());
+}
+
+TEST_F(LmLoad, ArchitectureSpecificListsAreChecked) {
+  std::string dir = copy_of("lfm2");
+  auto c = read_json(dir + "/config.json");
+  c["layer_types"][2] = "full_atention";
+  write_json(dir + "/config.json", c);
+  expect_error<FormatError>(dir, {"'layer_types'", "'full_atention' is not a layer type"});
+  dir = copy_of("qwen3_moe");
+  c = read_json(dir + "/config.json");
+  for (const nlohmann::json& bad :
+       {nlohmann::json::array({"1"}), nlohmann::json::array({1.9}), nlohmann::json::array({99})}) {
+    c["mlp_only_layers"] = bad;
+    write_json(dir + "/config.json", c);
+    expect_error<FormatError>(dir, {"'mlp_only_layers'", "expected layer indices"});
+  }
+}
+
+TEST_F(LmLoad, BadQuantizationSettingsNameTheEntry) {
+  const std::string dir = copy_of("llama-4bit");
+  const auto good = read_json(dir + "/config.json");
+  for (auto [entry, words] : std::vector<std::pair<nlohmann::json, std::string>>{
+           {{{"group_size", 0}, {"bits", 4}}, "group size 0 is not supported"},
+           {{{"group_size", 64}, {"bits", 9}}, "number of bits 9 is not supported"},
+           {{{"group_size", -64}, {"bits", 4}}, "small non-negative integer"},
+           {{{"group_size", 4294967360ll}, {"bits", 4}}, "small non-negative integer"},
+           {{{"group_size", 64}, {"bits", 4}, {"mode", "int4"}}, "int4"}}) {
+    SCOPED_TRACE(entry.dump());
+    auto c = good;
+    c["quantization"] = entry;
+    write_json(dir + "/config.json", c);
+    expect_error<FormatError>(dir, {"'quantization'", words});
+    c = good;
+    c["quantization"]["model.layers.0.mlp.down_proj"] = entry;
+    write_json(dir + "/config.json", c);
+    expect_error<FormatError>(dir, {"'quantization.model.layers.0.mlp.down_proj'", words});
+  }
 }
 
 TEST_F(LmLoad, WeightProblemsAreListedTogether) {

@@ -11,7 +11,7 @@ namespace {
 std::unique_ptr<Model> make_gemma2(const ModelConfig& c, const QuantPlan& q) {
   GemmaOptions o;
   o.base = llama_style_options(c);
-  o.base.norm_eps = c.get_float("rms_norm_eps", 1e-6f);
+  o.base.norm_eps = c.get_positive_float("rms_norm_eps", 1e-6f);
   o.base.tie_word_embeddings = true;
   o.query_pre_attn_scalar = c.get_float("query_pre_attn_scalar", 144.0f);
   o.attn_softcap = c.get_float("attn_logit_softcapping", 50.0f);
@@ -23,7 +23,7 @@ std::unique_ptr<Model> make_gemma2(const ModelConfig& c, const QuantPlan& q) {
   o.sliding_window = c.get_positive("sliding_window", 4096);
   o.is_sliding = [](int layer) { return layer % 2 == 0; };
   const nn::RoPE rope(o.base.head_dim, c.get_bool("rope_traditional", false),
-                      c.get_float("rope_theta", 10000.0f));
+                      c.get_positive_float("rope_theta", 10000.0f));
   o.rope_for = [rope](int) { return rope; };
   return std::make_unique<GemmaModel>(o, q);
 }

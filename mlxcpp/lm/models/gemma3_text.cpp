@@ -23,7 +23,8 @@ std::unique_ptr<Model> make_gemma3_text(const ModelConfig& c, const QuantPlan& q
     c.fail("num_key_value_heads", "must divide num_attention_heads");
   }
   b.head_dim = c.get_positive("head_dim", 256);
-  b.norm_eps = c.get_float("rms_norm_eps", 1e-6f);
+  check_widths(c, b);
+  b.norm_eps = c.get_positive_float("rms_norm_eps", 1e-6f);
   b.qk_norm = true;
   b.tie_word_embeddings = !q.has_weight("lm_head.weight");
   o.query_pre_attn_scalar = c.get_float("query_pre_attn_scalar", 256.0f);
@@ -34,8 +35,9 @@ std::unique_ptr<Model> make_gemma3_text(const ModelConfig& c, const QuantPlan& q
   o.sliding_window = c.get_positive("sliding_window", 512);
   const int pattern = c.get_positive("sliding_window_pattern", 6);
   o.is_sliding = [pattern](int layer) { return layer % pattern != pattern - 1; };
-  const nn::RoPE local(b.head_dim, false, c.get_float("rope_local_base_freq", 10000.0f));
-  const nn::RoPE global = make_rope(c, b.head_dim, c.get_float("rope_theta", 1000000.0f), false);
+  const nn::RoPE local(b.head_dim, false, c.get_positive_float("rope_local_base_freq", 10000.0f));
+  const nn::RoPE global =
+      make_rope(c, b.head_dim, c.get_positive_float("rope_theta", 1000000.0f), false);
   o.rope_for = [local, global, pattern](int layer) {
     return layer % pattern != pattern - 1 ? local : global;
   };

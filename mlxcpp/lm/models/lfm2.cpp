@@ -29,19 +29,28 @@ struct Lfm2Options {
 
 // mlx-lm's MLP sizing: 2/3 of block_ff_dim, times the multiplier, rounded up to a multiple.
 int adjusted_ff_dim(const ModelConfig& c) {
-  int ff = c.get_positive("block_ff_dim");
+  // In int64 and double: a large multiplier or multiple_of must not overflow on the way.
+  int64_t ff = c.get_positive("block_ff_dim");
   if (c.get_bool("block_auto_adjust_ff_dim", false)) {
-    ff = int(2.0 * ff / 3.0);
+    ff = int64_t(2.0 * double(ff) / 3.0);
     if (c.has("block_ffn_dim_multiplier")) {
-      ff = int(double(c.get_float("block_ffn_dim_multiplier", 1.0f)) * ff);
+      const double m = c.get_positive_float("block_ffn_dim_multiplier", 1.0f);
+      const double scaled = m * double(ff);
+      if (scaled > double(INT32_MAX)) {
+        c.fail("block_ffn_dim_multiplier", "gives a feed-forward width past 2^31 - 1");
+      }
+      ff = int64_t(scaled);
     }
-    const int multiple = c.get_positive("block_multiple_of");
+    const int64_t multiple = c.get_positive("block_multiple_of");
     ff = multiple * ((ff + multiple - 1) / multiple);
   }
   if (ff < 1) {
     c.fail("block_ff_dim", "gives an empty feed-forward after adjustment");
   }
-  return ff;
+  if (2 * ff > INT32_MAX) {
+    c.fail("block_ff_dim", "gives a feed-forward width too large for this build (over 2^30)");
+  }
+  return int(ff);
 }
 
 // Which layers attend: full_attn_idxs when given, else layer_types == "full_attention".
@@ -68,7 +77,11 @@ std::vector<bool> attention_layers(const ModelConfig& c, int layers) {
       if (!types[i].is_string()) {
         c.fail("layer_types", "expected strings, got " + types[i].dump());
       }
-      out[i] = types[i].get<std::string>() == "full_attention";
+      const std::string type = types[i].get<std::string>();
+      if (type != "full_attention" && type != "conv") {
+        c.fail("layer_types", "'" + type + "' is not a layer type (conv or full_attention)");
+      }
+      out[i] = type == "full_attention";
     }
   }
   return out;
@@ -86,6 +99,13 @@ Lfm2Options lfm2_options(const ModelConfig& c) {
            "must divide hidden_size and be a multiple of num_key_value_heads");
   }
   o.head_dim = o.hidden_size / o.num_heads;
+  if (3 * int64_t(o.hidden_size) > INT32_MAX) {
+    c.fail("hidden_size", "3 x hidden_size (the fused convolution input) exceeds 2^31 - 1");
+  }
+  if (o.head_dim % 2 != 0) {
+    c.fail("hidden_size", "hidden_size / num_attention_heads (the rotary dimensions, " +
+                              std::to_string(o.head_dim) + ") must be even");
+  }
   if (c.get_positive("block_dim") != o.hidden_size) {
     c.fail("block_dim", "must equal hidden_size (" + std::to_string(o.hidden_size) + ")");
   }
@@ -95,12 +115,13 @@ Lfm2Options lfm2_options(const ModelConfig& c) {
   if (!c.has("norm_eps")) {
     c.fail("norm_eps", "is required");
   }
-  o.norm_eps = c.get_float("norm_eps", 1e-5f);
-  o.rope_theta = c.get_float("rope_theta", 1000000.0f);
+  o.norm_eps = c.get_positive_float("norm_eps", 1e-5f);
+  o.rope_theta = c.get_positive_float("rope_theta", 1000000.0f);
   const auto& rp = c.raw("rope_parameters");
   if (rp.is_object() && rp.contains("rope_theta")) {
-    if (!rp["rope_theta"].is_number()) {
-      c.fail("rope_parameters", "rope_theta must be a number");
+    if (!rp["rope_theta"].is_number() || !(rp["rope_theta"].get<float>() > 0) ||
+        !std::isfinite(rp["rope_theta"].get<float>())) {
+      c.fail("rope_parameters", "rope_theta must be a positive number");
     }
     o.rope_theta = rp["rope_theta"].get<float>();
   }

@@ -8,7 +8,7 @@ namespace {
 
 std::unique_ptr<Model> make_llama(const ModelConfig& c, const QuantPlan& q) {
   const DecoderOptions o = llama_style_options(c);
-  const nn::RoPE rope = make_rope(c, o.head_dim, c.get_float("rope_theta", 10000.0f),
+  const nn::RoPE rope = make_rope(c, o.head_dim, c.get_positive_float("rope_theta", 10000.0f),
                                   c.get_bool("rope_traditional", false));
   return std::make_unique<DecoderModel>(o, rope, q);
 }

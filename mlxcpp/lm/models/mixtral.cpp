@@ -14,7 +14,7 @@ std::unique_ptr<Model> make_mixtral(const ModelConfig& c, const QuantPlan& q) {
   if (top_k > experts) {
     c.fail("num_experts_per_tok", "exceeds num_local_experts");
   }
-  const nn::RoPE rope = make_rope(c, o.head_dim, c.get_float("rope_theta", 1000000.0f),
+  const nn::RoPE rope = make_rope(c, o.head_dim, c.get_positive_float("rope_theta", 1000000.0f),
                                   c.get_bool("rope_traditional", false));
   auto ff = [&](int, const std::string& path) {
     return std::make_pair(std::string("block_sparse_moe"),

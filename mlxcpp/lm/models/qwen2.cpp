@@ -10,8 +10,8 @@ std::unique_ptr<Model> make_qwen2(const ModelConfig& c, const QuantPlan& q) {
   o.qkv_bias = true;
   o.o_bias = false;
   o.mlp_bias = false;
-  o.norm_eps = c.get_float("rms_norm_eps", 1e-6f);
-  const nn::RoPE rope = make_rope(c, o.head_dim, c.get_float("rope_theta", 1000000.0f),
+  o.norm_eps = c.get_positive_float("rms_norm_eps", 1e-6f);
+  const nn::RoPE rope = make_rope(c, o.head_dim, c.get_positive_float("rope_theta", 1000000.0f),
                                   c.get_bool("rope_traditional", false));
   return std::make_unique<DecoderModel>(o, rope, q);
 }

@@ -11,8 +11,9 @@ std::unique_ptr<Model> make_qwen3(const ModelConfig& c, const QuantPlan& q) {
   o.qkv_bias = c.get_bool("attention_bias", false);
   o.o_bias = o.qkv_bias;
   o.mlp_bias = false;
-  o.norm_eps = c.get_float("rms_norm_eps", 1e-6f);
-  const nn::RoPE rope = make_rope(c, o.head_dim, c.get_float("rope_theta", 1000000.0f), false);
+  o.norm_eps = c.get_positive_float("rms_norm_eps", 1e-6f);
+  const nn::RoPE rope =
+      make_rope(c, o.head_dim, c.get_positive_float("rope_theta", 1000000.0f), false);
   return std::make_unique<DecoderModel>(o, rope, q);
 }
 

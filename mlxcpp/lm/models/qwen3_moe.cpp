@@ -13,7 +13,7 @@ std::unique_ptr<Model> make_qwen3_moe(const ModelConfig& c, const QuantPlan& q) 
   o.qk_norm = true;
   o.qkv_bias = c.get_bool("attention_bias", false);
   o.o_bias = o.qkv_bias;
-  o.norm_eps = c.get_float("rms_norm_eps", 1e-6f);
+  o.norm_eps = c.get_positive_float("rms_norm_eps", 1e-6f);
   const int experts = c.get_positive("num_experts");
   const int top_k = c.get_positive("num_experts_per_tok");
   if (top_k > experts) {
@@ -27,9 +27,16 @@ std::unique_ptr<Model> make_qwen3_moe(const ModelConfig& c, const QuantPlan& q) 
     if (!c.raw("mlp_only_layers").is_array()) {
       c.fail("mlp_only_layers", "expected a list of layer indices");
     }
-    dense_layers = c.raw("mlp_only_layers").get<std::vector<int>>();
+    for (const auto& i : c.raw("mlp_only_layers")) {
+      if (!i.is_number_integer() || i.get<int64_t>() < 0 || i.get<int64_t>() >= o.num_layers) {
+        c.fail("mlp_only_layers", "expected layer indices below " + std::to_string(o.num_layers) +
+                                      ", got " + i.dump());
+      }
+      dense_layers.push_back(int(i.get<int64_t>()));
+    }
   }
-  const nn::RoPE rope = make_rope(c, o.head_dim, c.get_float("rope_theta", 1000000.0f), false);
+  const nn::RoPE rope =
+      make_rope(c, o.head_dim, c.get_positive_float("rope_theta", 1000000.0f), false);
   auto ff = [&](int i, const std::string& path) {
     const bool dense =
         std::count(dense_layers.begin(), dense_layers.end(), i) > 0 || (i + 1) % sparse_step != 0;

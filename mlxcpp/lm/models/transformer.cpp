@@ -1,6 +1,7 @@
 #include "mlxcpp/lm/models/transformer.h"
 
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 
 #include "mlxcpp/core/fast.h"
@@ -8,6 +9,13 @@
 #include "mlxcpp/lm/attention.h"
 
 namespace mlxcpp::lm {
+
+void check_widths(const ModelConfig& c, const DecoderOptions& o) {
+  if ((int64_t(o.num_heads) + 2 * int64_t(o.num_kv_heads)) * o.head_dim > INT32_MAX ||
+      2 * int64_t(o.intermediate_size) > INT32_MAX) {
+    c.fail("head_dim", "the attention or MLP widths exceed 2^31 - 1");
+  }
+}
 
 DecoderOptions llama_style_options(const ModelConfig& c) {
   DecoderOptions o;
@@ -25,7 +33,8 @@ DecoderOptions llama_style_options(const ModelConfig& c) {
     c.fail("hidden_size", "must be a multiple of num_attention_heads when head_dim is absent");
   }
   o.head_dim = c.get_positive("head_dim", o.hidden_size / o.num_heads);
-  o.norm_eps = c.get_float("rms_norm_eps", 1e-5f);
+  check_widths(c, o);
+  o.norm_eps = c.get_positive_float("rms_norm_eps", 1e-5f);
   o.qkv_bias = c.get_bool("attention_bias", false);
   o.o_bias = o.qkv_bias;
   o.mlp_bias = c.get_bool("mlp_bias", false);

@@ -36,6 +36,10 @@ struct DecoderOptions {
   bool tie_word_embeddings = true;
 };
 
+/** FormatError unless the widths layers compute in int (heads x head_dim with the fused
+ *  q/k/v, 2 x intermediate_size for a fused gate/up) fit. */
+void check_widths(const ModelConfig& c, const DecoderOptions& o);
+
 /** The common config keys of Llama-style models with mlx-lm's defaults (head_dim from
  *  hidden / heads, kv heads = heads, ...). */
 DecoderOptions llama_style_options(const ModelConfig& c);
