@@ -42,6 +42,19 @@ MLXCPP_AVX512BF16 inline __m512bh as_bh(__m512i v) {
   return (__m512bh)v;
 }
 
+// The lane sums of a[0..3] in one 128-bit vector. One tree for the four: each
+// _mm512_reduce_add_ps is a chain of its own, and with a head dim's short rows (decode
+// attention's scores) those chains cost more than the products.
+MLXCPP_AVX512BF16 inline __m128 lane_sums4(const __m512* a) {
+  const __m512 x01 = _mm512_add_ps(_mm512_unpacklo_ps(a[0], a[1]), _mm512_unpackhi_ps(a[0], a[1]));
+  const __m512 x23 = _mm512_add_ps(_mm512_unpacklo_ps(a[2], a[3]), _mm512_unpackhi_ps(a[2], a[3]));
+  // Each 128-bit lane: {a0, a1, a2, a3} partial sums.
+  const __m512 y =
+      _mm512_add_ps(_mm512_shuffle_ps(x01, x23, 0x44), _mm512_shuffle_ps(x01, x23, 0xEE));
+  const __m256 z = _mm256_add_ps(_mm512_castps512_ps256(y), _mm512_extractf32x8_ps(y, 1));
+  return _mm_add_ps(_mm256_castps256_ps128(z), _mm256_extractf128_ps(z, 1));
+}
+
 // Row j of W against activation rows m0 .. m0 + MT, which share each load of the row.
 template <int MT>
 MLXCPP_AVX512BF16 void row_dots(const Problem& g, int64_t j, int64_t m0) {
@@ -75,9 +88,17 @@ MLXCPP_AVX512BF16 void row_dots(const Problem& g, int64_t j, int64_t m0) {
           _mm512_dpbf16_ps(acc[i], wv, as_bh(_mm512_maskz_loadu_epi16(mask, x + i * g.ldx + p)));
     }
   }
+  if constexpr (MT == 4) {
+    alignas(16) float sums[4];
+    _mm_store_ps(sums, lane_sums4(acc));
+    for (int i = 0; i < 4; ++i) {
+      g.y[(m0 + i) * g.n + j] = sums[i];
+    }
+  } else {
 #pragma GCC unroll 4
-  for (int i = 0; i < MT; ++i) {
-    g.y[(m0 + i) * g.n + j] = _mm512_reduce_add_ps(acc[i]);
+    for (int i = 0; i < MT; ++i) {
+      g.y[(m0 + i) * g.n + j] = _mm512_reduce_add_ps(acc[i]);
+    }
   }
 }
 
