@@ -10,7 +10,8 @@ namespace mlxcpp::lm {
 std::vector<int> encode_messages(const LoadedModel& model, const nlohmann::ordered_json& messages,
                                  const PromptOptions& options) {
   if (!model.tokenizer) {
-    throw std::invalid_argument("[chat] the model folder has no tokenizer");
+    throw std::invalid_argument(
+        "[lm] the model folder has no tokenizer (tokenizer.json or tokenizer.model)");
   }
   const Tokenizer& tok = *model.tokenizer;
   if (options.use_chat_template && tok.config().chat_template()) {
@@ -21,8 +22,15 @@ std::vector<int> encode_messages(const LoadedModel& model, const nlohmann::order
     const auto ids = tok.encode(text, false);
     return {ids.begin(), ids.end()};
   }
+  // Without a template, as mlx_lm.generate: the turns' text, but no system message.
   std::string text;
   for (const auto& m : messages) {
+    if (!m.is_object()) {
+      throw std::invalid_argument("[lm] each message must be an object, got " + m.dump());
+    }
+    if (m.value("role", "") == "system") {
+      continue;
+    }
     if (m.contains("content") && m["content"].is_string()) {
       if (!text.empty()) {
         text += '\n';

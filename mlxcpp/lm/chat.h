@@ -19,7 +19,8 @@ struct PromptOptions {
 
 /** Token ids of `messages` rendered with the model's chat template (with the assistant
  *  header) and encoded without adding special tokens again; without a template, the
- *  messages' contents joined and encoded with the tokenizer's special tokens. */
+ *  contents of the messages other than system ones, joined by newlines and encoded with
+ *  the tokenizer's special tokens. */
 std::vector<int> encode_messages(const LoadedModel& model, const nlohmann::ordered_json& messages,
                                  const PromptOptions& options = {});
 

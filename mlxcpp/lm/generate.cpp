@@ -207,7 +207,7 @@ GenerationResult stream_generation(const LoadedModel& model, int prompt_tokens,
                                    const GenerationOptions& options,
                                    const std::function<GeneratedToken()>& next_token,
                                    const std::function<double()>& prefill_seconds,
-                                   const TextCallback& on_text) {
+                                   const TextCallback& on_text, const TokenCallback& on_token) {
   std::set<int> eos(model.eos_token_ids.begin(), model.eos_token_ids.end());
   for (int id : model.tokenizer->eos_token_ids()) {
     eos.insert(id);
@@ -218,7 +218,22 @@ GenerationResult stream_generation(const LoadedModel& model, int prompt_tokens,
   reset_peak_memory();
   StreamingDetokenizer detok(*model.tokenizer);
   StopStringFilter stops(options.stop_strings);
+  // Each token reaches on_token once the next one arrives (or generation ends), so that
+  // the text released at the end joins the last token's.
+  bool pending = false;
+  GeneratedToken pending_token;
+  std::string pending_text;
+  auto report = [&] {
+    if (pending && on_token) {
+      on_token(pending_token, pending_text);
+    }
+    pending = false;
+    pending_text.clear();
+  };
   auto emit = [&](const std::string& text, const GeneratedToken& t) {
+    if (pending) {
+      pending_text += text;
+    }
     if (!text.empty()) {
       result.text += text;
       if (on_text) {
@@ -238,6 +253,9 @@ GenerationResult stream_generation(const LoadedModel& model, int prompt_tokens,
       gen_start = Clock::now();
     }
     result.tokens.push_back(last);
+    report();
+    pending = true;
+    pending_token = last;
     if (eos.count(last.token)) {
       result.finish_reason = "stop";
       break;
@@ -259,6 +277,7 @@ GenerationResult stream_generation(const LoadedModel& model, int prompt_tokens,
       result.finish_reason = "stop";  // the stop string ended in the last character's bytes
     }
   }
+  report();
   result.generation_tokens = int(result.tokens.size());
   if (result.prompt_tokens > 0 && prefill_seconds() > 0) {
     result.prompt_tokens_per_s = result.prompt_tokens / prefill_seconds();
@@ -281,7 +300,7 @@ void check_generation(const LoadedModel& model, const GenerationOptions& options
 
 GenerationResult generate(const LoadedModel& model, const std::vector<int>& prompt,
                           const GenerationOptions& options, const TextCallback& on_text,
-                          Cache* cache) {
+                          Cache* cache, const TokenCallback& on_token) {
   check_generation(model, options);
   Cache own;
   if (cache == nullptr) {
@@ -291,7 +310,7 @@ GenerationResult generate(const LoadedModel& model, const std::vector<int>& prom
   TokenGenerator gen(*model.model, *cache, prompt, options);
   return stream_generation(
       model, int(prompt.size()), options, [&] { return gen.next(); },
-      [&] { return gen.prefill_seconds(); }, on_text);
+      [&] { return gen.prefill_seconds(); }, on_text, on_token);
 }
 
 }  // namespace mlxcpp::lm

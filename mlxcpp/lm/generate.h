@@ -104,13 +104,19 @@ struct GenerationResult {
 /** A segment of final text and the token that completed it. */
 using TextCallback = std::function<void(const std::string& text, const GeneratedToken& token)>;
 
+/** Every generated token, in order, with the text that became final with it (often empty:
+ *  a partial character, text held back for a possible stop string, an EOS); the last token
+ *  also carries the text released when generation ends. As mlx-lm's one response per
+ *  token, e.g. for log-probability listings. */
+using TokenCallback = std::function<void(const GeneratedToken& token, const std::string& text)>;
+
 /** Generates from `prompt` ids with the model's tokenizer, calling on_text with each
  *  segment of text as it becomes final. Uses `cache` when given (continuing what it holds;
  *  the prompt is only the new tokens), else a fresh one. Throws std::invalid_argument for
  *  bad options or a model without a tokenizer. */
 GenerationResult generate(const LoadedModel& model, const std::vector<int>& prompt,
                           const GenerationOptions& options, const TextCallback& on_text = {},
-                          Cache* cache = nullptr);
+                          Cache* cache = nullptr, const TokenCallback& on_token = {});
 
 /** Evaluates what the cache holds (after a prefill chunk, without computing its logits). */
 void eval_cache(const Cache& cache);
@@ -123,7 +129,7 @@ GenerationResult stream_generation(const LoadedModel& model, int prompt_tokens,
                                    const GenerationOptions& options,
                                    const std::function<GeneratedToken()>& next_token,
                                    const std::function<double()>& prefill_seconds,
-                                   const TextCallback& on_text);
+                                   const TextCallback& on_text, const TokenCallback& on_token = {});
 
 /** Throws std::invalid_argument for a model without a tokenizer or bad max_tokens. */
 void check_generation(const LoadedModel& model, const GenerationOptions& options);

@@ -163,7 +163,7 @@ GeneratedToken SpeculativeGenerator::next() {
 GenerationResult generate_speculative(const LoadedModel& model, const LoadedModel& draft,
                                       const std::vector<int>& prompt,
                                       const GenerationOptions& options, int num_draft,
-                                      const TextCallback& on_text) {
+                                      const TextCallback& on_text, const TokenCallback& on_token) {
   check_generation(model, options);
   if (draft.tokenizer && model.tokenizer &&
       draft.tokenizer->vocab_size() != model.tokenizer->vocab_size()) {
@@ -178,7 +178,7 @@ GenerationResult generate_speculative(const LoadedModel& model, const LoadedMode
                            num_draft);
   return stream_generation(
       model, int(prompt.size()), options, [&] { return gen.next(); },
-      [&] { return gen.prefill_seconds(); }, on_text);
+      [&] { return gen.prefill_seconds(); }, on_text, on_token);
 }
 
 }  // namespace mlxcpp::lm

@@ -53,6 +53,7 @@ class SpeculativeGenerator {
 GenerationResult generate_speculative(const LoadedModel& model, const LoadedModel& draft,
                                       const std::vector<int>& prompt,
                                       const GenerationOptions& options, int num_draft = 3,
-                                      const TextCallback& on_text = {});
+                                      const TextCallback& on_text = {},
+                                      const TokenCallback& on_token = {});
 
 }  // namespace mlxcpp::lm

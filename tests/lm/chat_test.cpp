@@ -26,6 +26,13 @@ TEST(Chat, PromptIsTheTemplateRenderedAndEncoded) {
   raw.use_chat_template = false;
   const auto plain = m.tokenizer->encode("Hello, how are you today? Please tell me a story.", true);
   EXPECT_EQ(lm::encode_messages(m, messages, raw), std::vector<int>(plain.begin(), plain.end()));
+  // Without the template a system message is left out, as mlx_lm.generate leaves it.
+  nlohmann::ordered_json with_system = messages;
+  with_system.insert(with_system.begin(),
+                     nlohmann::ordered_json{{"role", "system"}, {"content", "Be brief."}});
+  EXPECT_EQ(lm::encode_messages(m, with_system, raw), std::vector<int>(plain.begin(), plain.end()));
+  EXPECT_THROW(lm::encode_messages(m, nlohmann::ordered_json::array({"hi"}), raw),
+               std::invalid_argument);
 }
 
 TEST(Chat, KeepsTheCacheAcrossTurnsAndMatchesAFreshRun) {

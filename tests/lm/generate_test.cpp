@@ -246,6 +246,43 @@ TEST(Generate, TokensTheTokenizerLacksAddNoText) {
   EXPECT_EQ(r.finish_reason, "length");
 }
 
+TEST(Generate, OnTokenSeesEveryTokenWithTheTextItCompleted) {
+  auto& m = llama();
+  // "\u00e2" is a lone first byte of a three-byte character: it completes no text, and
+  // the replacement character the end releases for it joins the last token's text.
+  const int lone = *m.tokenizer->token_to_id("\u00e2");
+  const std::vector<int> feed = {*m.tokenizer->token_to_id("a"), lone, 600,
+                                 *m.tokenizer->token_to_id("b"), lone};
+  size_t i = 0;
+  GenerationOptions o;
+  o.max_tokens = int(feed.size());
+  std::vector<std::pair<int, std::string>> seen;
+  const auto r = lm::stream_generation(
+      m, 0, o,
+      [&] {
+        return lm::GeneratedToken{feed[i++], 0.0f, {}};
+      },
+      [] { return 0.0; }, {},
+      [&](const lm::GeneratedToken& t, const std::string& text) {
+        seen.emplace_back(t.token, text);
+      });
+  ASSERT_EQ(seen.size(), feed.size());
+  for (size_t k = 0; k < feed.size(); ++k) {
+    EXPECT_EQ(seen[k].first, feed[k]) << k;
+  }
+  // 0xE2 then "b" is not UTF-8: "b" releases U+FFFD and itself.
+  EXPECT_EQ(seen[0].second, "a");
+  EXPECT_EQ(seen[1].second, "");
+  EXPECT_EQ(seen[2].second, "");
+  EXPECT_EQ(seen[3].second,
+            "\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(seen[4].second, "\xEF\xBF\xBD");
+  EXPECT_EQ(r.text,
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD");
+}
+
 TEST(Generate, AStopStringInTheFinalBytesStopsGeneration) {
   auto& m = llama();
   // Byte-level BPE: "\u00e2" is the token of the lone byte 0xE2, a three-byte character's
