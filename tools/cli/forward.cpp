@@ -2,6 +2,7 @@
 // [T, vocab] .npy, for parity checks when porting models.
 #include <fmt/core.h>
 
+#include <filesystem>
 #include <sstream>
 
 #include "mlxcpp/io/io.h"
@@ -50,12 +51,18 @@ void register_forward(CLI::App& app, Action& action) {
   cmd->callback([o, &action] {
     action = [o] {
       const std::vector<int> ids = parse_ids(o->tokens);
+      if (std::filesystem::is_directory(o->out)) {
+        throw std::invalid_argument("--out: " + o->out + " is a folder; name a .npy file");
+      }
       const lm::LoadedModel m = lm::load(o->model);
       const array tokens(ids.begin(), {1, int(ids.size())}, int32);
       array logits = (*m.model)(tokens, nullptr);
       logits = astype(reshape(logits, {int(ids.size()), logits.shape(-1)}), float32);
+      // save() appends ".npy" to a path without it; say where the file went.
+      const bool has_ext = o->out.size() >= 4 && o->out.compare(o->out.size() - 4, 4, ".npy") == 0;
+      const std::string file = has_ext ? o->out : o->out + ".npy";
       save(o->out, logits);
-      fmt::print("{}: [{}, {}] float32\n", o->out, logits.shape(0), logits.shape(1));
+      fmt::print("{}: [{}, {}] float32\n", file, logits.shape(0), logits.shape(1));
       return 0;
     };
   });

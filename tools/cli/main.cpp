@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // Help and --version exit 0; a bad command line is a usage error (2), as bad values are.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   if (!action) {
     fmt::print("{}", app.help());
