@@ -195,7 +195,9 @@ std::optional<nn::QuantSpec> QuantPlan::at(const std::string& path) const {
     if (!entry.is_object()) {
       config_->fail("quantization." + path, "expected an object or a boolean");
     }
-    return parse_spec(entry, *global_, *config_, "quantization." + path);
+    // As mlx-lm passes the entry to to_quantized: what it leaves out takes to_quantized's
+    // defaults (affine, and the mode's group size and bits), not the global settings.
+    return parse_spec(entry, nn::QuantSpec{}, *config_, "quantization." + path);
   }
   if (everything_ || std::binary_search(names_.begin(), names_.end(), path + ".scales")) {
     return global_;

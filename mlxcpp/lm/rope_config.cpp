@@ -90,7 +90,10 @@ nn::RoPE yarn_rope(const ModelConfig& c, const nlohmann::json& s, int dims, floa
       divide(multiply(inter, extra),
              add(multiply(inter, mask), multiply(extra, subtract(array(1.0f), mask))));
   nn::RoPE r(dims, traditional, freqs);
-  r.input_scale = float(get_mscale(factor, mscale) / get_mscale(factor, mscale_all_dim));
+  // An explicit attention_factor is the temperature itself (Hugging Face's yarn parameters).
+  r.input_scale = s.contains("attention_factor") && !s["attention_factor"].is_null()
+                      ? positive(c, s, "attention_factor", 1.0f)
+                      : float(get_mscale(factor, mscale) / get_mscale(factor, mscale_all_dim));
   return r;
 }
 

@@ -1,18 +1,34 @@
 #include "mlxcpp/nn/linear.h"
 
+#include <stdexcept>
+#include <string>
 #include <typeinfo>
 
 #include "mlxcpp/core/ops.h"
 
 namespace mlxcpp::nn {
 
-Shape packed_shape(int rows, int cols, const QuantSpec& q) {
+namespace {
+
+// As MLX's quantize: the rows must split into whole groups.
+void check_columns(int cols, const QuantSpec& q) {
   check_quantization(q.mode, q.group_size, q.bits);
+  if (cols % q.group_size != 0) {
+    throw std::invalid_argument("[quantize] The row length " + std::to_string(cols) +
+                                " is not divisible by the group size " +
+                                std::to_string(q.group_size) + ".");
+  }
+}
+
+}  // namespace
+
+Shape packed_shape(int rows, int cols, const QuantSpec& q) {
+  check_columns(cols, q);
   return {rows, int(int64_t(cols) * q.bits / 32)};  // bits <= 8: the quotient is below cols
 }
 
 Shape scales_shape(int rows, int cols, const QuantSpec& q) {
-  check_quantization(q.mode, q.group_size, q.bits);
+  check_columns(cols, q);
   return {rows, cols / q.group_size};
 }
 

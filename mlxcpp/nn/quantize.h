@@ -6,13 +6,17 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include "mlxcpp/nn/linear.h"
 
 namespace mlxcpp::nn {
 
-/** Which layers to quantize: called with each replaceable layer's dotted path and module. */
-using QuantizePredicate = std::function<bool(const std::string& path, const Module& m)>;
+/** Which layers to quantize and how, as mlx.nn.quantize's class_predicate: called with each
+ *  replaceable layer's dotted path and module; false skips the layer, true quantizes it with
+ *  quantize()'s settings, a QuantSpec with its own. */
+using QuantizePredicate =
+    std::function<std::variant<bool, QuantSpec>(const std::string& path, const Module& m)>;
 
 /** Replaces the layers of `model` that `predicate` picks (default: every layer with a
  *  quantized form) by quantized ones; group_size and bits default to the mode's (affine:

@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "mlxcpp/lm/config.h"
 #include "mlxcpp/lm/load.h"
 #include "model_folder_test.h"
 
@@ -122,6 +123,34 @@ TEST_F(LmLoad, ArchitectureSpecificListsAreChecked) {
     write_json(dir + "/config.json", c);
     expect_error<FormatError>(dir, {"'mlp_only_layers'", "expected layer indices"});
   }
+}
+
+// mlx-lm hands a per-layer entry to to_quantized as it is: what the entry leaves out takes
+// to_quantized's defaults (affine, the mode's group size and bits), not the global ones.
+TEST(QuantPlanEntries, StartFromToQuantizedDefaults) {
+  const lm::ModelConfig c(
+      nlohmann::json{{"quantization",
+                      {{"group_size", 32},
+                       {"bits", 4},
+                       {"mode", "mxfp4"},
+                       {"model.layers.0.mlp.gate", {{"group_size", 64}, {"bits", 8}}},
+                       {"model.layers.0.mlp.up_proj", {{"bits", 8}}},
+                       {"model.layers.0.mlp.down_proj", {{"mode", "mxfp8"}}}}}},
+      "config.json");
+  const lm::QuantPlan plan(c, {"model.layers.0.self_attn.q_proj.scales"});
+  auto expect = [&](const std::string& path, int group_size, int bits, const std::string& mode) {
+    SCOPED_TRACE(path);
+    const auto s = plan.at(path);
+    ASSERT_TRUE(s.has_value());
+    EXPECT_EQ(s->group_size, group_size);
+    EXPECT_EQ(s->bits, bits);
+    EXPECT_EQ(s->mode, mode);
+  };
+  expect("model.layers.0.mlp.gate", 64, 8, "affine");
+  expect("model.layers.0.mlp.up_proj", 64, 8, "affine");
+  expect("model.layers.0.mlp.down_proj", 32, 8, "mxfp8");
+  expect("model.layers.0.self_attn.q_proj", 32, 4, "mxfp4");
+  EXPECT_FALSE(plan.at("model.layers.0.self_attn.k_proj").has_value());
 }
 
 TEST_F(LmLoad, BadQuantizationSettingsNameTheEntry) {

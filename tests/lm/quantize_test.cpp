@@ -90,19 +90,28 @@ TEST(NnQuantize, FloatModelBecomesMlxLmsQuantizedFolder) {
   }
 }
 
-// qwen3_moe's quant_predicate gives the router 8 bits: two passes with predicates.
+// qwen3_moe's quant_predicate gives the router 8 bits: as mlx.nn.quantize, a predicate picks
+// layers (true / false) or gives a layer its own settings (a QuantSpec), in one pass.
 TEST(NnQuantize, PredicatesPickLayersAndSpecs) {
   auto m = lm::load(fixture("lm/qwen3_moe"));
-  auto is_router = [](const std::string& path, const nn::Module&) {
-    return path.ends_with("mlp.gate");
-  };
-  nn::quantize(*m.model, 64, 8, "affine", is_router);
-  nn::quantize(*m.model, 64, 4, "affine", [&](const std::string& path, const nn::Module& l) {
-    return !is_router(path, l) && !path.ends_with("norm");
-  });
+  nn::quantize(*m.model, 64, 4, "affine",
+               [](const std::string& path, const nn::Module&) -> std::variant<bool, nn::QuantSpec> {
+                 if (path.ends_with("mlp.gate")) {
+                   return nn::QuantSpec{64, 8, "affine"};
+                 }
+                 return !path.ends_with("norm");
+               });
   expect_same_weights(*m.model, "qwen3_moe-4bit");
   const array want = load(fixture("lm/qwen3_moe-4bit/golden/logits.npy"));
   EXPECT_LE(max_abs_diff(golden_logits(m, "qwen3_moe-4bit"), want), folder_atol("qwen3_moe-4bit"));
+  // A spec the format does not have names the layer.
+  auto f = lm::load(fixture("lm/llama"));
+  EXPECT_THROW(
+      nn::quantize(*f.model, 64, 4, "affine",
+                   [](const std::string&, const nn::Module&) -> std::variant<bool, nn::QuantSpec> {
+                     return nn::QuantSpec{48, 4, "affine"};
+                   }),
+      std::invalid_argument);
 }
 
 TEST(NnQuantize, BadSpecsThrowAndLeaveTheModelAsItWas) {
@@ -167,6 +176,15 @@ std::unique_ptr<nn::LinearLayer> random_quantized_linear(int out, bool bias, int
 
 // A layer's projections in one quantized_matmul_many give each layer's own values; layers
 // that cannot share one (another format, a float layer) run one by one.
+// As MLX's quantize, rows must split into whole groups: no layer with rounded-down shapes.
+TEST(NnLinear, QuantizedLayersNeedWholeGroups) {
+  EXPECT_THROW(nn::QuantizedLinear(100, 8, false, nn::QuantSpec{64, 4, "affine"}),
+               std::invalid_argument);
+  EXPECT_THROW(nn::QuantizedLinear(64, 8, false, nn::QuantSpec{0, 4, "affine"}),
+               std::invalid_argument);
+  EXPECT_NO_THROW(nn::QuantizedLinear(128, 8, false, nn::QuantSpec{64, 4, "affine"}));
+}
+
 TEST(NnLinear, ApplyLinearsEqualsEachLayer) {
   const auto q = random_quantized_linear(48, true, 4, 10);
   const auto k = random_quantized_linear(16, false, 4, 20);

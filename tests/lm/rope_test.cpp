@@ -89,6 +89,12 @@ TEST(RopeScaling, YarnBlendsPeriodsAndScalesFeatures) {
   const double mscale = (0.1 * 1.0 * std::log(factor) + 1.0) / 1.0;
   check({{"rope_type", "yarn"}, {"factor", factor}, {"original_max_position_embeddings", 64}}, 2048,
         p, mscale);
+  // An explicit attention_factor replaces the computed temperature.
+  check({{"rope_type", "yarn"},
+         {"factor", factor},
+         {"original_max_position_embeddings", 64},
+         {"attention_factor", 1.25}},
+        2048, p, 1.25);
 }
 
 TEST(RopeScaling, LongRopeUsesTheLongFactors) {

@@ -5,6 +5,7 @@
 #include "mlxcpp/core/build_info.h"
 #include "mlxcpp/core/device.h"
 #include "mlxcpp/core/memory.h"
+#include "mlxcpp/core/ops.h"
 #include "mlxcpp/lm/load.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/jsonl.h"
@@ -25,8 +26,12 @@ size_t logical_parameters(const lm::LoadedModel& m, const nlohmann::ordered_json
     if (a->dtype() == uint32 && global_bits > 0) {
       const std::string layer = name.substr(0, name.rfind('.'));
       int bits = global_bits;
-      if (q.contains(layer) && q[layer].is_object() && q[layer].contains("bits")) {
-        bits = q[layer]["bits"].get<int>();
+      if (q.contains(layer) && q[layer].is_object()) {
+        // A per-layer entry stands alone (mlx-lm's to_quantized defaults), as lm::load reads it.
+        const auto& e = q[layer];
+        bits = e.contains("bits")
+                   ? e["bits"].get<int>()
+                   : quantization_defaults(e.value("mode", std::string("affine"))).second;
       }
       n += a->size() * 32 / size_t(bits);
     } else if (!(global_bits > 0 && (scales || biases))) {
