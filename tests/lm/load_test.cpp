@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <typeinfo>
 
 #include "mlxcpp/lm/config.h"
 #include "mlxcpp/lm/load.h"
@@ -171,6 +172,55 @@ TEST_F(LmLoad, BadQuantizationSettingsNameTheEntry) {
     c["quantization"]["model.layers.0.mlp.down_proj"] = entry;
     write_json(dir + "/config.json", c);
     expect_error<FormatError>(dir, {"'quantization.model.layers.0.mlp.down_proj'", words});
+  }
+}
+
+// Every config value replaced by odd ones (zero, negative, huge, fractional, wrong types):
+// each load succeeds or reports one of the library's errors, never anything else (a JSON
+// library exception, an allocation failure, a crash).
+TEST_F(LmLoad, MutatedConfigsLoadOrFailCleanly) {
+  const std::vector<nlohmann::json> odd = {0,
+                                           -1,
+                                           3,
+                                           2147483647,
+                                           4294967297ll,
+                                           1e39,
+                                           0.5,
+                                           -1e-9,
+                                           "x",
+                                           nullptr,
+                                           nlohmann::json::array({1}),
+                                           nlohmann::json::array({"x"}),
+                                           nlohmann::json::array({-1, 99}),
+                                           nlohmann::json::object({{"a", 1}})};
+  for (const char* folder : {"llama-4bit", "qwen3_moe", "lfm2", "gemma3_text", "phi3"}) {
+    const std::string dir = copy_of(folder);
+    const auto good = read_json(dir + "/config.json");
+    // Paths to mutate: each top-level key, and each key of a nested object.
+    std::vector<std::vector<std::string>> paths;
+    for (const auto& [k, v] : good.items()) {
+      paths.push_back({k});
+      if (v.is_object()) {
+        for (const auto& [k2, v2] : v.items()) {
+          paths.push_back({k, k2});
+        }
+      }
+    }
+    for (const auto& path : paths) {
+      for (const auto& value : odd) {
+        auto c = good;
+        (path.size() == 1 ? c[path[0]] : c[path[0]][path[1]]) = value;
+        write_json(dir + "/config.json", c);
+        SCOPED_TRACE(std::string(folder) + ": " + path.back() + " = " + value.dump());
+        try {
+          lm::load(dir);
+        } catch (const Error&) {
+        } catch (const std::invalid_argument&) {
+        } catch (const std::exception& e) {
+          ADD_FAILURE() << "unexpected " << typeid(e).name() << ": " << e.what();
+        }
+      }
+    }
   }
 }
 
