@@ -25,8 +25,9 @@ std::vector<int> encode_messages(const LoadedModel& model, const nlohmann::order
   // Without a template, as mlx_lm.generate: the turns' text, but no system message.
   std::string text;
   for (const auto& m : messages) {
-    if (!m.is_object()) {
-      throw std::invalid_argument("[lm] each message must be an object, got " + m.dump());
+    if (!m.is_object() || (m.contains("role") && !m["role"].is_string())) {
+      throw std::invalid_argument("[lm] each message must be an object with a string role, got " +
+                                  m.dump());
     }
     if (m.value("role", "") == "system") {
       continue;

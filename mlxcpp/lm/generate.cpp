@@ -67,12 +67,13 @@ void check_cache_options(const GenerationOptions& o, const char* who) {
   }
 }
 
-int check_vocabulary(Model& model, const std::vector<int>& prompt, const GenerationOptions& options,
-                     const char* who) {
+int check_against_model(Model& model, const std::vector<int>& prompt,
+                        const GenerationOptions& options, const char* who) {
   if (prompt.empty()) {
     throw std::invalid_argument(std::string("[") + who + "] the prompt is empty");
   }
-  const int vocab = model(token_batch({0}), nullptr).shape(-1);
+  Cache scratch = model.make_cache();
+  const int vocab = model(token_batch({0}), &scratch).shape(-1);
   validate(options.logits, vocab);
   validate(options.sampler, vocab);
   for (int id : prompt) {
@@ -80,6 +81,18 @@ int check_vocabulary(Model& model, const std::vector<int>& prompt, const Generat
       throw std::invalid_argument(std::string("[") + who + "] prompt token id " +
                                   std::to_string(id) + " is outside the model's vocabulary of " +
                                   std::to_string(vocab));
+    }
+  }
+  if (options.kv_bits) {
+    // Quantizing the scratch cache now finds a group size the heads reject, which would
+    // otherwise surface once the real cache reaches quantized_kv_start.
+    try {
+      maybe_quantize_kv_cache(scratch, 0, options.kv_group_size, *options.kv_bits);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string("[") + who + "] kv_bits " +
+                                  std::to_string(*options.kv_bits) + " with kv_group_size " +
+                                  std::to_string(options.kv_group_size) +
+                                  " does not fit this model's attention heads: " + e.what());
     }
   }
   return vocab;
@@ -97,7 +110,7 @@ TokenGenerator::TokenGenerator(Model& model, Cache& cache, std::vector<int> prom
     throw std::invalid_argument("[generate] top_logprobs must be >= 0");
   }
   check_cache_options(options_, "generate");
-  check_vocabulary(model_, pending_, options_, "generate");
+  check_against_model(model_, pending_, options_, "generate");
 }
 
 void eval_cache(const Cache& cache) {
@@ -110,17 +123,12 @@ void eval_cache(const Cache& cache) {
   eval(arrays);
 }
 
-// The model's logits for `tokens` after the cache; quantizing the cache then (kv_bits) may
-// reject it (a head size kv_group_size does not divide), and leaves it as it was.
 array TokenGenerator::forward(const std::vector<int>& tokens) {
-  if (!options_.kv_bits) {
-    return model_(token_batch(tokens), &cache_);
-  }
-  CacheGuard guard(&cache_);  // dropped before anything is evaluated: donation still works
   array logits = model_(token_batch(tokens), &cache_);
-  maybe_quantize_kv_cache(cache_, options_.quantized_kv_start, options_.kv_group_size,
-                          *options_.kv_bits);
-  guard.commit();
+  if (options_.kv_bits) {  // the constructor made sure the heads take these settings
+    maybe_quantize_kv_cache(cache_, options_.quantized_kv_start, options_.kv_group_size,
+                            *options_.kv_bits);
+  }
   return logits;
 }
 
@@ -248,7 +256,12 @@ GenerationResult stream_generation(const LoadedModel& model, int prompt_tokens,
       result.finish_reason = "cancelled";
       break;
     }
-    last = next_token();
+    try {
+      last = next_token();
+    } catch (...) {
+      report();  // the tokens generated so far were generated
+      throw;
+    }
     if (n == 0) {
       gen_start = Clock::now();
     }
@@ -273,7 +286,7 @@ GenerationResult stream_generation(const LoadedModel& model, int prompt_tokens,
     detok.finalize();
     emit(stops.push(detok.last_segment()), last);
     emit(stops.flush(), last);
-    if (stops.stopped()) {
+    if (stops.stopped() && result.finish_reason == "length") {
       result.finish_reason = "stop";  // the stop string ended in the last character's bytes
     }
   }

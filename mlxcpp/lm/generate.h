@@ -58,11 +58,12 @@ GeneratedToken sample_token(Sampler& sampler, const array& logprobs, int top_k);
  *  (std::invalid_argument naming `who` and the bad option). */
 void check_cache_options(const GenerationOptions& options, const char* who);
 
-/** Checks, before any cache takes a token, what depends on the model's vocabulary: the
- *  logits and sampler options and the prompt's ids (std::invalid_argument). Returns the
- *  vocabulary size, read from a logits graph built without a cache and never evaluated. */
-int check_vocabulary(Model& model, const std::vector<int>& prompt, const GenerationOptions& options,
-                     const char* who);
+/** Checks, before any cache takes a token, what depends on the model: the logits and
+ *  sampler options and the prompt's ids against its vocabulary, and kv_bits /
+ *  kv_group_size against its attention heads (std::invalid_argument). Returns the
+ *  vocabulary size. Works on a graph built on a scratch cache and never evaluated. */
+int check_against_model(Model& model, const std::vector<int>& prompt,
+                        const GenerationOptions& options, const char* who);
 
 /** Token-level generation (mlx-lm's generate_step): the first next() prefills the prompt
  *  (all but its last token in chunks of prefill_step_size), each call yields one token. */
@@ -77,7 +78,7 @@ class TokenGenerator {
   double prefill_seconds() const { return prefill_seconds_; }
 
  private:
-  array forward(const std::vector<int>& tokens);
+  array forward(const std::vector<int>& tokens);  // the model on the cache, then kv_bits
   array step(const std::vector<int>& tokens);
   GeneratedToken pick(const array& logprobs);
   Model& model_;
@@ -107,7 +108,8 @@ using TextCallback = std::function<void(const std::string& text, const Generated
 /** Every generated token, in order, with the text that became final with it (often empty:
  *  a partial character, text held back for a possible stop string, an EOS); the last token
  *  also carries the text released when generation ends. As mlx-lm's one response per
- *  token, e.g. for log-probability listings. */
+ *  token, e.g. for log-probability listings. A token is reported once the next one is
+ *  generated (or generation ends, also by an error), so that it can carry that text. */
 using TokenCallback = std::function<void(const GeneratedToken& token, const std::string& text)>;
 
 /** Generates from `prompt` ids with the model's tokenizer, calling on_text with each

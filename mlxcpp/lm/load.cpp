@@ -73,12 +73,12 @@ int last_layer_index(const std::vector<std::string>& names) {
       }
       size_t i = at + 7;
       int64_t n = 0;
-      while (i < name.size() && std::isdigit(static_cast<unsigned char>(name[i])) &&
-             n < INT32_MAX) {
-        n = n * 10 + (name[i++] - '0');
+      // Digits past INT32_MAX saturate: such an index only has to compare as large.
+      while (i < name.size() && std::isdigit(static_cast<unsigned char>(name[i]))) {
+        n = std::min<int64_t>(INT32_MAX, n * 10 + (name[i++] - '0'));
       }
       if (i > at + 7 && i < name.size() && name[i] == '.') {
-        last = std::max<int64_t>(last, std::min<int64_t>(n, INT32_MAX));
+        last = int(std::max<int64_t>(last, n));
       }
     }
   }
@@ -118,7 +118,16 @@ LoadedModel load(const std::string& path_or_id) {
   }
   check_layer_count(config, names);
   const QuantPlan plan(config, names);
-  out.model = factory(config, plan);
+  try {
+    out.model = factory(config, plan);
+  } catch (const std::invalid_argument& e) {
+    // A layer that rejects its settings (e.g. a group size its width does not split into).
+    const std::string what = e.what();
+    if (what.starts_with("[quantize]")) {
+      config.fail("quantization", what);
+    }
+    throw FormatError(config.file(), 0, "[lm::load] a layer rejects the config: " + what);
+  }
   out.model->load_weights(out.model->sanitize(std::move(weights)), out.folder);
   out.eos_token_ids = eos_ids(config.raw("eos_token_id"), config);
   const fs::path gen = folder / "generation_config.json";

@@ -47,12 +47,18 @@ SpeculativeGenerator::SpeculativeGenerator(Model& model, Cache& cache, Model& dr
   }
   check_cache_options(options, "speculative");
   // Both models sample under the same options: each must take them.
-  model_vocab_ = check_vocabulary(model, tokens_, options, "speculative");
-  check_vocabulary(draft, tokens_, options, "speculative");
-  if (!can_trim_prompt_cache(cache) || !can_trim_prompt_cache(draft_cache)) {
-    throw std::invalid_argument(
-        "[speculative] speculative decoding needs caches that can rewind (not a model with "
-        "convolution state layers, nor a sliding-window cache past its window)");
+  model_vocab_ = check_against_model(model, tokens_, options, "speculative");
+  draft_vocab_ = check_against_model(draft, tokens_, options, "speculative");
+  // Rewinding past rejected proposals needs caches that can always drop tokens: a
+  // sliding-window layer cannot once its window is full, a convolution state never.
+  for (const Cache* c : {&cache, &draft_cache}) {
+    for (const auto& layer : *c) {
+      if (!layer->is_trimmable() || layer->class_name() == "RotatingKVCache") {
+        throw std::invalid_argument(
+            "[speculative] speculative decoding needs caches that can rewind; this model has " +
+            layer->class_name() + " layers (sliding-window or convolution state)");
+      }
+    }
   }
 }
 
@@ -60,14 +66,19 @@ array SpeculativeGenerator::forward(Model& model, Cache& cache, const std::vecto
   if (!options_.kv_bits) {
     return model(token_batch(tokens), &cache);
   }
-  // As mlx-lm quantizes both caches once they hold quantized_kv_start tokens; quantizing may
-  // reject a cache (a head size kv_group_size does not divide), which then stays as it was.
-  CacheGuard guard(&cache);
+  // As mlx-lm quantizes both caches once they hold quantized_kv_start tokens (the
+  // constructor made sure both models' heads take these settings).
   array logits = model(token_batch(tokens), &cache);
   maybe_quantize_kv_cache(cache, options_.quantized_kv_start, options_.kv_group_size,
                           *options_.kv_bits);
-  guard.commit();
   return logits;
+}
+
+int SpeculativeGenerator::for_draft(int token) const {
+  // A model with more (padding) rows than the draft can sample an id the draft lacks: the
+  // draft sees id 0 instead. Its proposals may suffer; the output, verified by the model,
+  // does not.
+  return token < draft_vocab_ ? token : 0;
 }
 
 void SpeculativeGenerator::prefill() {
@@ -142,9 +153,9 @@ void SpeculativeGenerator::round() {
   if (a < n) {
     // The draft model saw draft_input_ and drafts 1..n-1.
     rewind(draft_cache_, n - 1 - a, "draft");
-    draft_input_ = {ready_.back().token};
+    draft_input_ = {for_draft(ready_.back().token)};
   } else {
-    draft_input_ = {drafts[n - 1], ready_.back().token};
+    draft_input_ = {drafts[n - 1], for_draft(ready_.back().token)};
   }
 }
 

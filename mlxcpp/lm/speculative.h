@@ -11,9 +11,10 @@ namespace mlxcpp::lm {
 
 class SpeculativeGenerator {
  public:
-  /** Both models must share the vocabulary; their caches must be trimmable (standard or
-   *  quantized KV caches). num_draft tokens are proposed per round. Bad options, prompt ids
-   *  or caches are std::invalid_argument here, before either cache changes. */
+  /** Both models must share the vocabulary; their caches must always be able to rewind
+   *  (standard or quantized KV caches, no sliding windows or convolution states). num_draft tokens
+   * are proposed per round. Bad options, prompt ids or caches are std::invalid_argument here,
+   * before either cache changes. */
   SpeculativeGenerator(Model& model, Cache& cache, Model& draft, Cache& draft_cache,
                        std::vector<int> prompt, const GenerationOptions& options, int num_draft);
   GeneratedToken next();
@@ -24,6 +25,7 @@ class SpeculativeGenerator {
 
  private:
   array forward(Model& model, Cache& cache, const std::vector<int>& tokens);
+  int for_draft(int token) const;  // the id the draft model is fed for a model token
   void prefill();
   void round();
   GeneratedToken pick(const array& logits_row);
@@ -38,6 +40,7 @@ class SpeculativeGenerator {
   Sampler draft_sampler_;
   int num_draft_;
   int model_vocab_ = 0;
+  int draft_vocab_ = 0;
   std::vector<int> tokens_;       // prompt and emitted tokens (for the logits processors)
   std::vector<int> model_input_;  // fed to the model before the next round's proposals
   std::vector<int> draft_input_;  // fed to the draft model before it proposes

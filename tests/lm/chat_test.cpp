@@ -33,6 +33,11 @@ TEST(Chat, PromptIsTheTemplateRenderedAndEncoded) {
   EXPECT_EQ(lm::encode_messages(m, with_system, raw), std::vector<int>(plain.begin(), plain.end()));
   EXPECT_THROW(lm::encode_messages(m, nlohmann::ordered_json::array({"hi"}), raw),
                std::invalid_argument);
+  EXPECT_THROW(lm::encode_messages(m,
+                                   nlohmann::ordered_json::array(
+                                       {nlohmann::ordered_json{{"role", 1}, {"content", "hi"}}}),
+                                   raw),
+               std::invalid_argument);
 }
 
 TEST(Chat, KeepsTheCacheAcrossTurnsAndMatchesAFreshRun) {
@@ -105,7 +110,8 @@ TEST(Chat, AFailedTurnLosesNothing) {
   bad.logits.logit_bias = {{100000, 1.0f}};  // outside the vocabulary of 512
   EXPECT_THROW(chat.send("Tell me more", bad), std::invalid_argument);
   EXPECT_EQ(chat.messages(), before);
-  // A throwing text callback stops the turn after its first token has been fed back.
+  // A text callback that throws on the third segment stops the turn after tokens were fed
+  // back to the cache.
   lm::GenerationOptions longer = o;
   longer.max_tokens = 20;
   int calls = 0;

@@ -215,15 +215,59 @@ TEST(Generate, ErrorsFoundAgainstTheVocabularyLeaveTheCacheAsItWas) {
   EXPECT_EQ(ids(lm::generate(m, {5, 6, 7}, o, {}, &cache)), want);
 }
 
-TEST(Generate, AKvGroupSizeTheHeadsRejectLeavesTheCacheAsItWas) {
+TEST(Generate, AKvGroupSizeTheHeadsRejectFailsBeforeAnyToken) {
   const lm::LoadedModel m = lm::load(fixture("lm/qwen3"));  // head_dim 32
   lm::GenerationOptions o;
   o.kv_bits = 4;
   o.kv_group_size = 64;
+  // Quantizing would start mid-prefill, after two chunks had filled the cache.
+  o.quantized_kv_start = 4;
+  o.prefill_step_size = 2;
   lm::Cache cache = m.model->make_cache();
-  EXPECT_ANY_THROW(lm::generate(m, {5, 6, 7}, o, {}, &cache));
+  EXPECT_THROW(lm::generate(m, {5, 6, 7, 8, 9, 10, 11, 12}, o, {}, &cache), std::invalid_argument);
   EXPECT_EQ(cache[0]->offset(), 0);
   EXPECT_EQ(cache[0]->class_name(), "KVCache");
+}
+
+TEST(Generate, ATokenIsReportedEvenWhenTheNextOneFails) {
+  auto& m = llama();
+  GenerationOptions o;
+  o.max_tokens = 3;
+  std::vector<int> seen;
+  int calls = 0;
+  EXPECT_THROW(
+      lm::stream_generation(
+          m, 0, o,
+          [&] {
+            if (++calls == 2) {
+              throw std::runtime_error("model failed");
+            }
+            return lm::GeneratedToken{*m.tokenizer->token_to_id("a"), 0.0f, {}};
+          },
+          [] { return 0.0; }, {},
+          [&](const lm::GeneratedToken& t, const std::string&) { seen.push_back(t.token); }),
+      std::runtime_error);
+  EXPECT_EQ(seen, std::vector<int>{*m.tokenizer->token_to_id("a")});
+}
+
+TEST(Generate, CancellationStaysTheReasonWhenTheEndCompletesAStopString) {
+  auto& m = llama();
+  const int lone = *m.tokenizer->token_to_id("\u00e2");  // released as U+FFFD at the end
+  std::atomic<bool> cancel{false};
+  GenerationOptions o;
+  o.max_tokens = 4;
+  o.cancel = &cancel;
+  o.stop_strings = {"\xEF\xBF\xBD"};
+  const auto r = lm::stream_generation(
+      m, 0, o,
+      [&] {
+        cancel = true;
+        return lm::GeneratedToken{lone, 0.0f, {}};
+      },
+      [] { return 0.0; }, {});
+  EXPECT_EQ(r.tokens.size(), 1u);
+  EXPECT_EQ(r.finish_reason, "cancelled");
+  EXPECT_EQ(r.text, "");
 }
 
 TEST(Generate, TokensTheTokenizerLacksAddNoText) {

@@ -174,8 +174,6 @@ std::unique_ptr<nn::LinearLayer> random_quantized_linear(int out, bool bias, int
   return std::unique_ptr<nn::LinearLayer>(static_cast<nn::LinearLayer*>(q.release()));
 }
 
-// A layer's projections in one quantized_matmul_many give each layer's own values; layers
-// that cannot share one (another format, a float layer) run one by one.
 // As MLX's quantize, rows must split into whole groups: no layer with rounded-down shapes.
 TEST(NnLinear, QuantizedLayersNeedWholeGroups) {
   EXPECT_THROW(nn::QuantizedLinear(100, 8, false, nn::QuantSpec{64, 4, "affine"}),
@@ -185,6 +183,8 @@ TEST(NnLinear, QuantizedLayersNeedWholeGroups) {
   EXPECT_NO_THROW(nn::QuantizedLinear(128, 8, false, nn::QuantSpec{64, 4, "affine"}));
 }
 
+// A layer's projections in one quantized_matmul_many give each layer's own values; layers
+// that cannot share one (another format, a float layer) run one by one.
 TEST(NnLinear, ApplyLinearsEqualsEachLayer) {
   const auto q = random_quantized_linear(48, true, 4, 10);
   const auto k = random_quantized_linear(16, false, 4, 20);

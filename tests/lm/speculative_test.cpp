@@ -1,6 +1,8 @@
 // Speculative decoding at temperature 0 gives exactly the model's own greedy continuation
 // (mlx-lm's golden), whatever the draft model and the number of proposals.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "mlxcpp/lm/random_weights.h"
@@ -82,6 +84,32 @@ TEST(Speculative, ADraftWithMoreRowsProposesOnlyTheModelsIds) {
   EXPECT_EQ(got, want);
 }
 
+TEST(Speculative, AModelWithMoreRowsThanTheDraftFeedsItOnlyItsIds) {
+  const lm::LoadedModel model = lm::load(fixture("lm/llama"));
+  const std::vector<int> prompt = {108, 284, 10, 44, 222, 11, 42};
+  // The model's own greedy continuation, which leaves the draft's 300 rows.
+  lm::Cache plain_cache = model.model->make_cache();
+  lm::TokenGenerator plain(*model.model, plain_cache, prompt, {});
+  std::vector<int> want;
+  for (int i = 0; i < 24; ++i) {
+    want.push_back(plain.next().token);
+  }
+  ASSERT_GE(*std::max_element(want.begin(), want.end()), 300);
+  const lm::LoadedModel draft = lm::random_model(
+      R"({"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 1,
+          "num_attention_heads": 2, "num_key_value_heads": 1, "intermediate_size": 128,
+          "vocab_size": 300, "tie_word_embeddings": false, "rms_norm_eps": 1e-5})",
+      float32, std::nullopt, 3);
+  lm::Cache cache = model.model->make_cache();
+  lm::Cache draft_cache = draft.model->make_cache();
+  lm::SpeculativeGenerator gen(*model.model, cache, *draft.model, draft_cache, prompt, {}, 2);
+  std::vector<int> got;
+  for (size_t i = 0; i < want.size(); ++i) {
+    got.push_back(gen.next().token);
+  }
+  EXPECT_EQ(got, want);
+}
+
 TEST(Speculative, BadOptionsAndCachesAreErrorsBeforeAnythingRuns) {
   const lm::LoadedModel model = lm::load(fixture("lm/qwen3"));
   const lm::LoadedModel draft = lm::load(fixture("lm/qwen3-4bit"));
@@ -111,6 +139,13 @@ TEST(Speculative, BadOptionsAndCachesAreErrorsBeforeAnythingRuns) {
   EXPECT_THROW(lm::SpeculativeGenerator(*lfm2.model, lfm2_cache, *lfm2.model, lfm2_draft_cache,
                                         prompt, {}, 2),
                std::invalid_argument);
+  // Gemma 2's sliding-window layers cannot rewind once their window is full: refused too.
+  const lm::LoadedModel gemma2 = lm::load(fixture("lm/gemma2"));
+  lm::Cache g_cache = gemma2.model->make_cache();
+  lm::Cache g_draft_cache = gemma2.model->make_cache();
+  EXPECT_THROW(
+      lm::SpeculativeGenerator(*gemma2.model, g_cache, *gemma2.model, g_draft_cache, prompt, {}, 2),
+      std::invalid_argument);
 }
 
 TEST(Speculative, QuantizesBothCachesAsMlxLm) {

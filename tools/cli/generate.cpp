@@ -78,6 +78,7 @@ int run(const GenerateOptions& o) {
   }
   const lm::GenerationOptions g = generation_options(o);
   const lm::Sampler check_sampler(g.sampler);
+  lm::check_cache_options(g, "generate");
   const std::string prompt = o.prompt == "-" ? read_all("-") : unescape(o.prompt);
   const lm::LoadedModel model = lm::load(o.model);
   nlohmann::ordered_json messages = nlohmann::ordered_json::array();
