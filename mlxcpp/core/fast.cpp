@@ -59,6 +59,26 @@ array layer_norm_impl(const array& x, const array& weight, bool has_weight, cons
 
 }  // namespace
 
+// ------------------------------------------------------------------ activations
+
+array reference::swiglu(const array& gate, const array& x, StreamOrDevice s) {
+  return multiply(multiply(gate, sigmoid(gate, s), s), x, s);
+}
+
+array swiglu(const array& gate, const array& x, StreamOrDevice s) {
+  const Dtype t = gate.dtype();
+  const bool fused = gate.shape() == x.shape() && t == x.dtype() &&
+                     (t == float32 || t == float16 || t == bfloat16);
+  if (!fused) {
+    return reference::swiglu(gate, x, s);
+  }
+  auto fallback = [s](std::vector<array> in) {
+    return std::vector<array>{reference::swiglu(in[0], in[1], s)};
+  };
+  return array(gate.shape(), t, std::make_shared<SwiGLU>(to_stream(s), std::move(fallback)),
+               {gate, x});
+}
+
 // ------------------------------------------------------------------ norms
 
 array rms_norm(const array& x, const std::optional<array>& weight, float eps, StreamOrDevice s) {

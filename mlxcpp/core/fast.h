@@ -46,9 +46,16 @@ array scaled_dot_product_attention(const array& queries, const array& keys, cons
                                    const std::optional<array>& sinks = {}, bool force_fused = false,
                                    StreamOrDevice s = {});
 
+/** silu(gate) * x, mlx-lm's swiglu (which MLX fuses with mx.compile), in one pass over
+ *  gate and x of one shape and one float type: each step is rounded to the type as the
+ *  composition rounds it, so the result is the composition's bit for bit. Other arguments
+ *  (broadcasting, mixed or other types) get the composition. (Our addition.) */
+array swiglu(const array& gate, const array& x, StreamOrDevice s = {});
+
 /** The same computations written with basic ops, as MLX's fallbacks (no argument checks
  *  beyond those of the ops they use; weight, bias and offsets as the fused ops take them). */
 namespace reference {
+array swiglu(const array& gate, const array& x, StreamOrDevice s = {});
 array rms_norm(const array& x, const std::optional<array>& weight, float eps,
                StreamOrDevice s = {});
 array layer_norm(const array& x, const std::optional<array>& weight,

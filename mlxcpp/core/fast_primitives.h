@@ -1,6 +1,7 @@
 // The primitives of the fused ops (core/fast.h). Each keeps its computation
 // written with basic ops (the fallback: gradients will use it, tests compare
-// with it); its CPU kernel is in backend/cpu/norms.cpp, rope.cpp or attention.cpp.
+// with it); its CPU kernel is in backend/cpu/norms.cpp, rope.cpp, attention.cpp or
+// activations.cpp.
 #pragma once
 
 #include <functional>
@@ -23,6 +24,20 @@ class Custom : public Primitive {
 
  private:
   Fallback fallback_;
+};
+
+/** Inputs gate and x, of one shape and float type. */
+class SwiGLU : public Custom {
+ public:
+  using Custom::Custom;
+  void eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) override;
+  const char* name() const override { return "SwiGLU"; }
+  bool is_equivalent(const Primitive& other) const override {
+    return dynamic_cast<const SwiGLU*>(&other) != nullptr;
+  }
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
 };
 
 /** Inputs x and weight (a scalar 1 without one), both of the result type. */

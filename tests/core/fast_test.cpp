@@ -309,6 +309,40 @@ TEST(FastAttention, LongSequenceAndStridedCache) {
       float64);
 }
 
+// The fused swiglu is the composition silu(gate) * x bit for bit: every step rounds to the
+// type as the separate ops round (large inputs split over threads, strided inputs copied).
+TEST(FastSwiGLU, EqualsTheCompositionBitForBit) {
+  for (Dtype t : {float32, float16, bfloat16}) {
+    for (const Shape& shape : {Shape{1, 1, 3072}, Shape{3, 5, 7}, Shape{1 << 17}}) {
+      SCOPED_TRACE(std::string(dtype_name(t)) + " " + std::to_string(shape.back()));
+      const array g = astype(multiply(random::normal(shape, random::key(1)), array(4.0f)), t);
+      const array x = astype(random::normal(shape, random::key(2)), t);
+      const array got = fx::swiglu(g, x);
+      EXPECT_STREQ(got.primitive().name(), "SwiGLU");
+      EXPECT_TRUE(array_equal(got, fx::reference::swiglu(g, x)).item<bool>());
+    }
+    // Infinities, NaN, zeros and values whose sigmoid saturates.
+    const array special = astype(
+        array({0.0f, -0.0f, INFINITY, -INFINITY, NAN, 88.0f, -88.0f, 1e-8f, -20.0f, 20.0f}), t);
+    const array x = astype(array({1.0f, -2.0f, 3.0f, 0.5f, 1.0f, 1.0f, 1.0f, 7.0f, 3.0f, -1.0f}), t);
+    EXPECT_TRUE(array_equal(fx::swiglu(special, x), fx::reference::swiglu(special, x), true)
+                    .item<bool>());
+    // A transposed (strided) gate.
+    const array gt = transpose(astype(random::normal({6, 4}, random::key(3)), t));
+    const array xt = astype(random::normal({4, 6}, random::key(4)), t);
+    EXPECT_TRUE(array_equal(fx::swiglu(gt, xt), fx::reference::swiglu(gt, xt)).item<bool>());
+  }
+  // Broadcasting or mixed types: the composition itself.
+  const array g = random::normal({2, 3}, random::key(5));
+  const array x = random::normal({3}, random::key(6));
+  const array y = fx::swiglu(g, x);
+  EXPECT_EQ(y.shape(), (Shape{2, 3}));
+  EXPECT_TRUE(array_equal(y, fx::reference::swiglu(g, x)).item<bool>());
+  EXPECT_TRUE(array_equal(fx::swiglu(g, astype(g, float16)),
+                          fx::reference::swiglu(g, astype(g, float16)))
+                  .item<bool>());
+}
+
 TEST(FastAttention, OneKeyGivesItsValue) {
   const array q = random_array({1, 1, 3, 4}, float32, 7);
   const array k = random_array({1, 1, 1, 4}, float32, 8);

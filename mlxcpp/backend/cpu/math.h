@@ -46,6 +46,12 @@ inline float fast_exp(float x) {
   return is_nan ? x : result;
 }
 
+/** 1 / (1 + e^-x), from the exponential of -|x| so that it never overflows. */
+inline float sigmoid(float x) {
+  const float y = 1.0f / (1.0f + fast_exp(std::fabs(x)));
+  return x < 0.0f ? y : 1.0f - y;
+}
+
 /** Inverse error function in float (Giles' single-precision approximation). */
 inline float erfinv_float(float a) {
   if (!(std::fabs(a) <= 1.0f)) {

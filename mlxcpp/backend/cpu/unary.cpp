@@ -199,10 +199,7 @@ struct RsqrtOp {
 struct SigmoidOp {
   template <typename T>
   static constexpr bool supports = is_float_v<T>;
-  float operator()(float x) const {
-    const float y = 1.0f / (1.0f + cpu::fast_exp(std::fabs(x)));
-    return x < 0.0f ? y : 1.0f - y;
-  }
+  float operator()(float x) const { return cpu::sigmoid(x); }
   double operator()(double x) const {
     const double y = 1.0 / (1.0 + std::exp(std::fabs(x)));
     return x < 0.0 ? y : 1.0 - y;
