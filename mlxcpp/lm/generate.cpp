@@ -259,7 +259,7 @@ GenerationResult stream_generation(const LoadedModel& model, int prompt_tokens,
     try {
       last = next_token();
     } catch (...) {
-      report();  // the tokens generated so far were generated
+      report();  // the last token before the failure (if on_token throws, that error wins)
       throw;
     }
     if (n == 0) {

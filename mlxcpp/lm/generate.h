@@ -60,7 +60,8 @@ void check_cache_options(const GenerationOptions& options, const char* who);
 
 /** Checks, before any cache takes a token, what depends on the model: the logits and
  *  sampler options and the prompt's ids against its vocabulary, and kv_bits /
- *  kv_group_size against its attention heads (std::invalid_argument). Returns the
+ *  kv_group_size against its attention heads, even when the cache may never reach
+ *  quantized_kv_start (std::invalid_argument). Returns the
  *  vocabulary size. Works on a graph built on a scratch cache and never evaluated. */
 int check_against_model(Model& model, const std::vector<int>& prompt,
                         const GenerationOptions& options, const char* who);

@@ -1,5 +1,6 @@
 #include "mlxcpp/lm/speculative.h"
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -48,15 +49,21 @@ SpeculativeGenerator::SpeculativeGenerator(Model& model, Cache& cache, Model& dr
   check_cache_options(options, "speculative");
   // Both models sample under the same options: each must take them.
   model_vocab_ = check_against_model(model, tokens_, options, "speculative");
-  draft_vocab_ = check_against_model(draft, tokens_, options, "speculative");
-  // Rewinding past rejected proposals needs caches that can always drop tokens: a
-  // sliding-window layer cannot once its window is full, a convolution state never.
+  // The draft sees the prompt through for_draft, so only the options must fit its vocabulary.
+  draft_vocab_ = check_against_model(draft, {0}, options, "speculative (draft model)");
+  // Rewinding past rejected proposals needs caches that can drop tokens: a convolution state
+  // never can, a sliding-window layer not once its window has filled. The longest run
+  // max_tokens allows, with a round of proposals past it, must stay inside every window.
+  const int64_t longest = int64_t(tokens_.size()) + options.max_tokens + num_draft + 1;
   for (const Cache* c : {&cache, &draft_cache}) {
     for (const auto& layer : *c) {
-      if (!layer->is_trimmable() || layer->class_name() == "RotatingKVCache") {
+      const auto* window = dynamic_cast<const RotatingKVCache*>(layer.get());
+      if (!layer->is_trimmable() || (window && longest >= window->max_size())) {
         throw std::invalid_argument(
-            "[speculative] speculative decoding needs caches that can rewind; this model has " +
-            layer->class_name() + " layers (sliding-window or convolution state)");
+            "[speculative] speculative decoding needs caches that can rewind: this model has " +
+            layer->class_name() +
+            " layers (a convolution state, or a sliding window the prompt and max_tokens "
+            "outgrow)");
       }
     }
   }
@@ -87,14 +94,17 @@ void SpeculativeGenerator::prefill() {
   for (size_t done = 0; done < head.size();) {
     const size_t n = std::min<size_t>(options_.prefill_step_size, head.size() - done);
     const std::vector<int> chunk(head.begin() + long(done), head.begin() + long(done + n));
+    std::vector<int> draft_chunk(chunk.size());
+    std::transform(chunk.begin(), chunk.end(), draft_chunk.begin(),
+                   [this](int t) { return for_draft(t); });
     forward(model_, cache_, chunk);
-    forward(draft_, draft_cache_, chunk);
+    forward(draft_, draft_cache_, draft_chunk);
     eval_cache(cache_);
     eval_cache(draft_cache_);
     done += n;
   }
   model_input_ = {tokens_.back()};
-  draft_input_ = {tokens_.back()};
+  draft_input_ = {for_draft(tokens_.back())};
   prefilled_ = true;
   prefill_seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -11,8 +11,9 @@ namespace mlxcpp::lm {
 
 class SpeculativeGenerator {
  public:
-  /** Both models must share the vocabulary; their caches must always be able to rewind
-   *  (standard or quantized KV caches, no sliding windows or convolution states). num_draft tokens
+  /** Both models must share the vocabulary; their caches must be able to rewind for the
+   *  whole run (standard or quantized KV caches; sliding windows only when the prompt and
+   *  options.max_tokens fit inside them; no convolution states). num_draft tokens
    * are proposed per round. Bad options, prompt ids or caches are std::invalid_argument here,
    * before either cache changes. */
   SpeculativeGenerator(Model& model, Cache& cache, Model& draft, Cache& draft_cache,

@@ -86,7 +86,7 @@ TEST(Speculative, ADraftWithMoreRowsProposesOnlyTheModelsIds) {
 
 TEST(Speculative, AModelWithMoreRowsThanTheDraftFeedsItOnlyItsIds) {
   const lm::LoadedModel model = lm::load(fixture("lm/llama"));
-  const std::vector<int> prompt = {108, 284, 10, 44, 222, 11, 42};
+  const std::vector<int> prompt = {108, 284, 10, 379, 44, 222, 11};  // 379: past the draft
   // The model's own greedy continuation, which leaves the draft's 300 rows.
   lm::Cache plain_cache = model.model->make_cache();
   lm::TokenGenerator plain(*model.model, plain_cache, prompt, {});
@@ -139,13 +139,24 @@ TEST(Speculative, BadOptionsAndCachesAreErrorsBeforeAnythingRuns) {
   EXPECT_THROW(lm::SpeculativeGenerator(*lfm2.model, lfm2_cache, *lfm2.model, lfm2_draft_cache,
                                         prompt, {}, 2),
                std::invalid_argument);
-  // Gemma 2's sliding-window layers cannot rewind once their window is full: refused too.
+  // Gemma 2's sliding-window layers (window 8 here) cannot rewind once the window has
+  // filled: refused when the prompt and max_tokens (256 by default) outgrow it ...
   const lm::LoadedModel gemma2 = lm::load(fixture("lm/gemma2"));
   lm::Cache g_cache = gemma2.model->make_cache();
   lm::Cache g_draft_cache = gemma2.model->make_cache();
   EXPECT_THROW(
       lm::SpeculativeGenerator(*gemma2.model, g_cache, *gemma2.model, g_draft_cache, prompt, {}, 2),
       std::invalid_argument);
+  // ... and taken, giving the model's own tokens, when the whole run fits (2 + 2 + 1 + 1 < 8).
+  lm::GenerationOptions short_run;
+  short_run.max_tokens = 2;
+  lm::SpeculativeGenerator gen(*gemma2.model, g_cache, *gemma2.model, g_draft_cache, {508, 284},
+                               short_run, 1);
+  lm::Cache plain_cache = gemma2.model->make_cache();
+  lm::TokenGenerator plain(*gemma2.model, plain_cache, {508, 284}, short_run);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(gen.next().token, plain.next().token) << i;
+  }
 }
 
 TEST(Speculative, QuantizesBothCachesAsMlxLm) {

@@ -2,6 +2,7 @@
 // values, where three kernels (sigmoid, two products) and their graph nodes cost more than
 // the arithmetic. Every step is rounded to the type as the composition rounds it.
 #include <cstdint>
+#include <stdexcept>
 
 #include "mlxcpp/backend/cpu/copy.h"
 #include "mlxcpp/backend/cpu/math.h"

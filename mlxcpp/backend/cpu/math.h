@@ -46,7 +46,7 @@ inline float fast_exp(float x) {
   return is_nan ? x : result;
 }
 
-/** 1 / (1 + e^-x), from the exponential of -|x| so that it never overflows. */
+/** 1 / (1 + e^-x), computed from e^|x|: a large |x| gives exactly 0 or 1, never NaN. */
 inline float sigmoid(float x) {
   const float y = 1.0f / (1.0f + fast_exp(std::fabs(x)));
   return x < 0.0f ? y : 1.0f - y;
