@@ -29,6 +29,21 @@ ModelConfig ModelConfig::from_file(const std::string& file) {
   return ModelConfig(std::move(j), file);
 }
 
+std::optional<int64_t> integer_in(const nlohmann::json& v, int64_t lo, int64_t hi) {
+  if (!v.is_number_integer()) {
+    return std::nullopt;
+  }
+  if (v.is_number_unsigned()) {
+    const uint64_t u = v.get<uint64_t>();
+    if (hi < 0 || u > uint64_t(hi) || (lo > 0 && u < uint64_t(lo))) {
+      return std::nullopt;
+    }
+    return int64_t(u);
+  }
+  const int64_t x = v.get<int64_t>();
+  return x < lo || x > hi ? std::nullopt : std::optional<int64_t>(x);
+}
+
 ModelConfig::ModelConfig(nlohmann::json j, std::string file)
     : json_(std::move(j)), file_(std::move(file)) {
   const auto& rp = raw("rope_parameters");
@@ -65,12 +80,11 @@ int ModelConfig::get_int(const std::string& key) const {
   if (!v.is_number_integer()) {
     fail(key, "expected an integer, got " + v.dump());
   }
-  // Unsigned first: a value past INT64_MAX would wrap in get<int64_t>().
-  if (v.is_number_unsigned() ? v.get<uint64_t>() > uint64_t(INT32_MAX)
-                             : v.get<int64_t>() < INT32_MIN || v.get<int64_t>() > INT32_MAX) {
+  const auto x = integer_in(v, INT32_MIN, INT32_MAX);
+  if (!x) {
     fail(key, "out of range: " + v.dump());
   }
-  return static_cast<int>(v.get<int64_t>());
+  return static_cast<int>(*x);
 }
 
 int ModelConfig::get_int(const std::string& key, int fallback) const {
@@ -151,12 +165,11 @@ nn::QuantSpec parse_spec(const nlohmann::json& q, const nn::QuantSpec& base, con
   }
   auto get = [&](const char* k, int& out) {
     if (q.contains(k)) {
-      const auto& v = q[k];
-      if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > 1024) ||
-          (!v.is_number_unsigned() && (v.get<int64_t>() < 0 || v.get<int64_t>() > 1024))) {
-        c.fail(where, std::string(k) + " must be a small non-negative integer, got " + v.dump());
+      const auto x = integer_in(q[k], 0, 1024);
+      if (!x) {
+        c.fail(where, std::string(k) + " must be a small non-negative integer, got " + q[k].dump());
       }
-      out = v.get<int>();
+      out = int(*x);
     }
   };
   get("group_size", s.group_size);

@@ -44,6 +44,10 @@ class ModelConfig {
   std::string file_;
 };
 
+/** v when it is a JSON integer within [lo, hi]; nullopt otherwise (also for an unsigned
+ *  value past INT64_MAX, which get<int64_t>() would wrap). */
+std::optional<int64_t> integer_in(const nlohmann::json& v, int64_t lo, int64_t hi);
+
 /** Which layers are quantized and how, as mlx-lm decides it: a per-layer entry of
  *  config["quantization"] (an object, or false), else quantized when the checkpoint has
  *  "<path>.scales", with the global group size, bits and mode. */

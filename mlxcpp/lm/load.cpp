@@ -45,11 +45,11 @@ std::unordered_map<std::string, array> load_weights(const fs::path& folder) {
 
 std::vector<int> eos_ids(const nlohmann::json& v, const ModelConfig& where) {
   auto id = [&](const nlohmann::json& x) {
-    if (!x.is_number_integer() || (x.is_number_unsigned() && x.get<uint64_t>() > INT32_MAX) ||
-        (!x.is_number_unsigned() && (x.get<int64_t>() < 0 || x.get<int64_t>() > INT32_MAX))) {
+    const auto i = integer_in(x, 0, INT32_MAX);
+    if (!i) {
       where.fail("eos_token_id", "expected token ids (integers in [0, 2^31)), got " + v.dump());
     }
-    return int(x.get<int64_t>());
+    return int(*i);
   };
   std::vector<int> out;
   if (v.is_array()) {
@@ -93,9 +93,7 @@ void check_layer_count(const ModelConfig& config, const std::vector<std::string>
     return;  // the architecture reports it
   }
   const int last = last_layer_index(names);
-  const bool too_many = v.is_number_unsigned() ? v.get<uint64_t>() > uint64_t(last + 1)
-                                               : v.get<int64_t>() > int64_t(last) + 1;
-  if (too_many) {
+  if (!integer_in(v, INT64_MIN, int64_t(last) + 1)) {
     config.fail("num_hidden_layers", v.dump() + " layers, but the checkpoint's tensors " +
                                          (last < 0 ? std::string("have no layers")
                                                    : "end at layer " + std::to_string(last)));

@@ -62,11 +62,12 @@ std::vector<bool> attention_layers(const ModelConfig& c, int layers) {
       c.fail("full_attn_idxs", "expected a list of layer indices");
     }
     for (const auto& i : idx) {
-      if (!i.is_number_integer() || i.get<int64_t>() < 0 || i.get<int64_t>() >= layers) {
+      const auto layer = integer_in(i, 0, layers - 1);
+      if (!layer) {
         c.fail("full_attn_idxs",
                "expected layer indices below " + std::to_string(layers) + ", got " + i.dump());
       }
-      out[size_t(i.get<int64_t>())] = true;
+      out[size_t(*layer)] = true;
     }
   } else {
     const auto& types = c.raw("layer_types");

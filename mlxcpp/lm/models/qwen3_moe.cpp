@@ -28,11 +28,12 @@ std::unique_ptr<Model> make_qwen3_moe(const ModelConfig& c, const QuantPlan& q) 
       c.fail("mlp_only_layers", "expected a list of layer indices");
     }
     for (const auto& i : c.raw("mlp_only_layers")) {
-      if (!i.is_number_integer() || i.get<int64_t>() < 0 || i.get<int64_t>() >= o.num_layers) {
+      const auto layer = integer_in(i, 0, o.num_layers - 1);
+      if (!layer) {
         c.fail("mlp_only_layers", "expected layer indices below " + std::to_string(o.num_layers) +
                                       ", got " + i.dump());
       }
-      dense_layers.push_back(int(i.get<int64_t>()));
+      dense_layers.push_back(int(*layer));
     }
   }
   const nn::RoPE rope =
