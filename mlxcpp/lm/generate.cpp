@@ -98,6 +98,16 @@ int check_against_model(Model& model, const std::vector<int>& prompt,
   return vocab;
 }
 
+array forward_quantized(Model& model, Cache& cache, const std::vector<int>& tokens,
+                        const GenerationOptions& options) {
+  array logits = model(token_batch(tokens), &cache);
+  if (options.kv_bits) {
+    maybe_quantize_kv_cache(cache, options.quantized_kv_start, options.kv_group_size,
+                            *options.kv_bits);
+  }
+  return logits;
+}
+
 TokenGenerator::TokenGenerator(Model& model, Cache& cache, std::vector<int> prompt,
                                const GenerationOptions& options)
     : model_(model),
@@ -123,17 +133,8 @@ void eval_cache(const Cache& cache) {
   eval(arrays);
 }
 
-array TokenGenerator::forward(const std::vector<int>& tokens) {
-  array logits = model_(token_batch(tokens), &cache_);
-  if (options_.kv_bits) {  // the constructor made sure the heads take these settings
-    maybe_quantize_kv_cache(cache_, options_.quantized_kv_start, options_.kv_group_size,
-                            *options_.kv_bits);
-  }
-  return logits;
-}
-
 array TokenGenerator::step(const std::vector<int>& tokens) {
-  const array logits = forward(tokens);
+  const array logits = forward_quantized(model_, cache_, tokens, options_);
   return next_token_logprobs(logits_at(logits, logits.shape(1) - 1), tokens_, options_.logits);
 }
 
@@ -155,7 +156,8 @@ GeneratedToken TokenGenerator::next() {
   size_t done = 0;
   while (pending_.size() - done > 1) {
     const size_t n = std::min<size_t>(options_.prefill_step_size, pending_.size() - 1 - done);
-    forward({pending_.begin() + done, pending_.begin() + done + n});
+    forward_quantized(model_, cache_, {pending_.begin() + done, pending_.begin() + done + n},
+                      options_);
     eval_cache(cache_);
     done += n;
   }

@@ -66,6 +66,12 @@ void check_cache_options(const GenerationOptions& options, const char* who);
 int check_against_model(Model& model, const std::vector<int>& prompt,
                         const GenerationOptions& options, const char* who);
 
+/** The model's logits for `tokens` after what `cache` holds, then the cache quantized as
+ *  options.kv_bits asks once it holds quantized_kv_start tokens (mlx-lm's
+ *  quantize_cache_fn). The settings must have passed check_against_model. */
+array forward_quantized(Model& model, Cache& cache, const std::vector<int>& tokens,
+                        const GenerationOptions& options);
+
 /** Token-level generation (mlx-lm's generate_step): the first next() prefills the prompt
  *  (all but its last token in chunks of prefill_step_size), each call yields one token. */
 class TokenGenerator {
@@ -79,7 +85,6 @@ class TokenGenerator {
   double prefill_seconds() const { return prefill_seconds_; }
 
  private:
-  array forward(const std::vector<int>& tokens);  // the model on the cache, then kv_bits
   array step(const std::vector<int>& tokens);
   GeneratedToken pick(const array& logprobs);
   Model& model_;

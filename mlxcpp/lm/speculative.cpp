@@ -7,7 +7,6 @@
 #include "mlxcpp/core/errors.h"
 #include "mlxcpp/core/ops.h"
 #include "mlxcpp/core/transforms.h"
-#include "mlxcpp/lm/attention.h"
 #include "mlxcpp/lm/prompt_cache.h"
 
 namespace mlxcpp::lm {
@@ -69,18 +68,6 @@ SpeculativeGenerator::SpeculativeGenerator(Model& model, Cache& cache, Model& dr
   }
 }
 
-array SpeculativeGenerator::forward(Model& model, Cache& cache, const std::vector<int>& tokens) {
-  if (!options_.kv_bits) {
-    return model(token_batch(tokens), &cache);
-  }
-  // As mlx-lm quantizes both caches once they hold quantized_kv_start tokens (the
-  // constructor made sure both models' heads take these settings).
-  array logits = model(token_batch(tokens), &cache);
-  maybe_quantize_kv_cache(cache, options_.quantized_kv_start, options_.kv_group_size,
-                          *options_.kv_bits);
-  return logits;
-}
-
 int SpeculativeGenerator::for_draft(int token) const {
   // A model with more (padding) rows than the draft can sample an id the draft lacks: the
   // draft sees id 0 instead. Its proposals may suffer; the output, verified by the model,
@@ -97,8 +84,8 @@ void SpeculativeGenerator::prefill() {
     std::vector<int> draft_chunk(chunk.size());
     std::transform(chunk.begin(), chunk.end(), draft_chunk.begin(),
                    [this](int t) { return for_draft(t); });
-    forward(model_, cache_, chunk);
-    forward(draft_, draft_cache_, draft_chunk);
+    forward_quantized(model_, cache_, chunk, options_);
+    forward_quantized(draft_, draft_cache_, draft_chunk, options_);
     eval_cache(cache_);
     eval_cache(draft_cache_);
     done += n;
@@ -115,7 +102,7 @@ std::vector<int> SpeculativeGenerator::draft_tokens(int n) {
   std::vector<int> input = draft_input_;
   std::vector<int> context = tokens_;
   for (int i = 0; i < n; ++i) {
-    const array logits = forward(draft_, draft_cache_, input);
+    const array logits = forward_quantized(draft_, draft_cache_, input, options_);
     array row = logits_at(logits, logits.shape(1) - 1);
     if (row.shape(1) > model_vocab_) {
       // A draft with more (padding) rows than the model must not propose ids it lacks.
@@ -142,7 +129,7 @@ void SpeculativeGenerator::round() {
   const std::vector<int> drafts = draft_tokens(n);
   std::vector<int> verify = model_input_;
   verify.insert(verify.end(), drafts.begin(), drafts.end());
-  array logits = forward(model_, cache_, verify);
+  array logits = forward_quantized(model_, cache_, verify, options_);
   logits.eval();
   const int first = int(model_input_.size()) - 1;  // the row predicting the first draft
   int a = 0;

@@ -25,7 +25,6 @@ class SpeculativeGenerator {
   int accepted() const { return accepted_; }
 
  private:
-  array forward(Model& model, Cache& cache, const std::vector<int>& tokens);
   int for_draft(int token) const;  // the id the draft model is fed for a model token
   void prefill();
   void round();

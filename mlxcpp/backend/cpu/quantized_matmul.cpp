@@ -907,7 +907,8 @@ void QuantizedMatmulMany::eval_cpu(const std::vector<array>& inputs, std::vector
     out.set_data(allocator::malloc(out.nbytes()));
   }
   const array x = cpu::row_major(inputs[0]);
-  if (rows_of(x) == 0) {
+  const int64_t rows = rows_of(x);
+  if (rows == 0) {
     return;  // every output is empty (a matrix without rows is skipped below)
   }
   std::vector<Operands> ops;
@@ -921,7 +922,7 @@ void QuantizedMatmulMany::eval_cpu(const std::vector<array>& inputs, std::vector
     }
     ops.push_back(dense_operands(in, affine));
     problems.push_back(make_problem(ops.back(), outputs[i], group_size_, bits_, mode_, true));
-    problems.back().M = rows_of(x);
+    problems.back().M = rows;
     prods.push_back(product_at(problems.back(), ops.back(), 0, 0, 0, outputs[i].data<void>()));
     ns.push_back(problems.back().N);
   }
