@@ -61,27 +61,38 @@ TEST(Speculative, TextMatchesPlainGeneration) {
   EXPECT_THROW(lm::generate_speculative(model, draft, prompt, o, 0), std::invalid_argument);
 }
 
+// A one-layer random draft with `vocab` rows, untied (so its argmax is not its input token).
+lm::LoadedModel random_draft(int vocab) {
+  return lm::random_model(
+      R"({"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 1,
+          "num_attention_heads": 2, "num_key_value_heads": 1, "intermediate_size": 128,
+          "vocab_size": )" +
+          std::to_string(vocab) + R"(, "tie_word_embeddings": false, "rms_norm_eps": 1e-5})",
+      float32, std::nullopt, 3);
+}
+
+// The first n tokens of speculative decoding with default options.
+std::vector<int> speculative_tokens(const lm::LoadedModel& model, const lm::LoadedModel& draft,
+                                    const std::vector<int>& prompt, int num_draft, size_t n) {
+  lm::Cache cache = model.model->make_cache();
+  lm::Cache draft_cache = draft.model->make_cache();
+  lm::SpeculativeGenerator gen(*model.model, cache, *draft.model, draft_cache, prompt, {},
+                               num_draft);
+  std::vector<int> got;
+  for (size_t i = 0; i < n; ++i) {
+    got.push_back(gen.next().token);
+  }
+  return got;
+}
+
 TEST(Speculative, ADraftWithMoreRowsProposesOnlyTheModelsIds) {
   const auto g = read_json(fixture("lm/llama/golden/greedy.json"));
   const auto prompt = g["prompt_ids"].get<std::vector<int>>();
   const auto want = g["generated_ids"].get<std::vector<int>>();
   const lm::LoadedModel model = lm::load(fixture("lm/llama"));
-  // A random draft whose 2048 logits rows exceed the model's 512 (untied, so its argmax is
-  // not its input token): unsliced, its argmax lands past 511 three times in four, and the
-  // model cannot take such a token.
-  const lm::LoadedModel draft = lm::random_model(
-      R"({"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 1,
-          "num_attention_heads": 2, "num_key_value_heads": 1, "intermediate_size": 128,
-          "vocab_size": 2048, "tie_word_embeddings": false, "rms_norm_eps": 1e-5})",
-      float32, std::nullopt, 3);
-  lm::Cache cache = model.model->make_cache();
-  lm::Cache draft_cache = draft.model->make_cache();
-  lm::SpeculativeGenerator gen(*model.model, cache, *draft.model, draft_cache, prompt, {}, 3);
-  std::vector<int> got;
-  for (size_t i = 0; i < want.size(); ++i) {
-    got.push_back(gen.next().token);
-  }
-  EXPECT_EQ(got, want);
+  // A random draft whose 2048 logits rows exceed the model's 512: unsliced, its argmax lands
+  // past 511 three times in four, and the model cannot take such a token.
+  EXPECT_EQ(speculative_tokens(model, random_draft(2048), prompt, 3, want.size()), want);
 }
 
 TEST(Speculative, AModelWithMoreRowsThanTheDraftFeedsItOnlyItsIds) {
@@ -95,19 +106,7 @@ TEST(Speculative, AModelWithMoreRowsThanTheDraftFeedsItOnlyItsIds) {
     want.push_back(plain.next().token);
   }
   ASSERT_GE(*std::max_element(want.begin(), want.end()), 300);
-  const lm::LoadedModel draft = lm::random_model(
-      R"({"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 1,
-          "num_attention_heads": 2, "num_key_value_heads": 1, "intermediate_size": 128,
-          "vocab_size": 300, "tie_word_embeddings": false, "rms_norm_eps": 1e-5})",
-      float32, std::nullopt, 3);
-  lm::Cache cache = model.model->make_cache();
-  lm::Cache draft_cache = draft.model->make_cache();
-  lm::SpeculativeGenerator gen(*model.model, cache, *draft.model, draft_cache, prompt, {}, 2);
-  std::vector<int> got;
-  for (size_t i = 0; i < want.size(); ++i) {
-    got.push_back(gen.next().token);
-  }
-  EXPECT_EQ(got, want);
+  EXPECT_EQ(speculative_tokens(model, random_draft(300), prompt, 2, want.size()), want);
 }
 
 TEST(Speculative, BadOptionsAndCachesAreErrorsBeforeAnythingRuns) {
