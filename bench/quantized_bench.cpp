@@ -157,6 +157,46 @@ void BM_QmmGemm(benchmark::State& state) {
       benchmark::Counter(flops * double(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
 }
 
+// One projection of a Qwen3-30B-A3B-shaped MoE layer (128 experts of 768 x 2048, 4-bit,
+// bfloat16), each of T tokens (arg) routed to 8 distinct experts, as SwitchGLU calls it.
+// At T = 1 it is decode (8 GEMVs); at T = 512 a prompt, where each expert serves ~32 rows.
+void BM_GatherQmmMoe(benchmark::State& state) {
+  const int t = int(state.range(0));
+  constexpr int kExperts = 128, kTopK = 8, kOut = 768, kIn = 2048;
+  auto w = mx::astype(mx::random::uniform({kExperts, kOut, kIn}, mx::random::key(7)) * 0.05f,
+                      mx::bfloat16);
+  const auto q = mx::quantize(w, kGroup, 4);
+  // x [T, 1, 1, K] against indices [T, 8]: the batch axes [T, 1] and [T, 8] broadcast.
+  auto x = mx::astype(mx::random::normal({t, 1, 1, kIn}, mx::random::key(3)), mx::bfloat16);
+  // Distinct experts per token: the top 8 of random scores.
+  auto scores = mx::random::uniform({t, kExperts}, mx::random::key(5));
+  auto idx = mx::slice(mx::argpartition(scores, kExperts - kTopK, -1), {0, kExperts - kTopK},
+                       {t, kExperts});
+  mx::eval({q[0], q[1], q[2], x, idx});
+  for (auto _ : state) {
+    auto y = mx::gather_qmm(x, q[0], q[1], q[2], std::nullopt, idx, true, kGroup, 4);
+    y.eval();
+  }
+  state.counters["tokens/s"] =
+      benchmark::Counter(double(t) * double(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+// A few activation rows (a short prompt, a chat turn, a speculative step) against one
+// 4-bit N x 2048 weight, bfloat16 (args: M, N): where GEMV passes over blocks of 8 rows
+// give way to dequantize + GEMM.
+void BM_QmmRows(benchmark::State& state) {
+  const int m = int(state.range(0)), n = int(state.range(1)), k = 2048;
+  const auto q = make_weight(n, k, 4, mx::bfloat16);
+  auto x = mx::astype(mx::random::normal({m, k}, mx::random::key(3)), mx::bfloat16);
+  mx::eval(x);
+  for (auto _ : state) {
+    auto y = mx::quantized_matmul(x, q.parts[0], q.parts[1], q.parts[2], true, kGroup, 4);
+    y.eval();
+  }
+  state.counters["rows/s"] =
+      benchmark::Counter(double(m) * double(state.iterations()), benchmark::Counter::kIsRate);
+}
+
 // The machine's read bandwidth over a buffer as large as a q4 N x 4096 weight (args: N,
 // cached), summed on the same pool the kernels use; uncached runs cycle through 256 MiB
 // of such buffers as BM_QmmGemv does.
@@ -239,6 +279,17 @@ BENCHMARK(BM_QmmGemvSmall)
     ->UseRealTime();
 BENCHMARK(BM_QmmGemvL2)->Arg(8)->Arg(128)->Arg(256)->UseRealTime();
 BENCHMARK(BM_QmmGemvDtype)->Arg(0)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_QmmRows)
+    ->ArgsProduct({{8, 9, 16, 17, 32}, {768, 8192}})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+BENCHMARK(BM_GatherQmmMoe)
+    ->Arg(1)
+    ->Arg(32)
+    ->Arg(128)
+    ->Arg(512)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(BM_QmmGemm)
     ->ArgsProduct({{4096}, {4, 8}, {0, 1}})
     ->Unit(benchmark::kMillisecond)

@@ -489,15 +489,16 @@ TEST(Quantized, MatmulMatchesDequantizeForPrefill) {
 }
 
 // Every kernel this CPU can run against the scalar reference: GEMV (M <= 8, every row /
-// activation tiling) and GEMM (M > 8) paths, both layouts, row counts off the 4-row blocks.
+// activation tiling), GEMV over blocks of 8 rows (9 and 13) and GEMM (M > 16) paths, both
+// layouts, row counts off the 4-row blocks.
 TEST(Quantized, EveryKernelMatchesTheScalarReference) {
   const auto kernels = q::available_kernels();
   ASSERT_GE(kernels.size(), 2u);
   uint32_t seed = 900;
   for (const auto& f : all_formats()) {
     for (const bool transpose : {true, false}) {
-      for (int64_t M : {1, 2, 3, 4, 5, 7, 9}) {
-        const Dtype dt = M == 3 ? bfloat16 : M == 5 ? float16 : float32;
+      for (int64_t M : {1, 2, 3, 4, 5, 7, 9, 13, 17}) {
+        const Dtype dt = M == 3 || M == 13 ? bfloat16 : M == 5 ? float16 : float32;
         const int64_t N = transpose ? 4 * 9 + 3 : 2 * f.gs;
         const int64_t K = transpose ? 5 * f.gs : 45;
         const int rows = transpose ? N : K, cols = transpose ? K : N;
@@ -761,6 +762,47 @@ TEST(Quantized, BatchedWeightWithoutBatchedXIsAnError) {
   const array y = quantized_matmul(ones({3, 64}), q1[0], q1[1], q1[2]);
   ASSERT_EQ(y.shape(), Shape({3, 8}));
   expect_close(y, std::vector<double>(24, 64.0), 1e-4);
+}
+
+// A prompt through a MoE layer: tokens routed to the same expert are computed together
+// (one GEMV pass for up to 8 rows, passes over blocks of 8 up to 16, GEMM beyond). Experts
+// 0-4 serve 1, 3, 18, 14 and 0 tokens, each token two distinct experts: every kernel
+// against the scalar reference, and the reference against each token's own product.
+TEST(Quantized, GatherQmmGroupsTheTokensOfEachExpert) {
+  const int K = 128, T = 18;
+  std::vector<int> route;  // [T, 2]
+  for (int t = 0; t < T; ++t) {
+    route.push_back(t < 12 ? 2 : 3);
+    route.push_back(t == 0 ? 0 : t < 4 ? 1 : t < 12 ? 3 : 2);
+  }
+  uint32_t seed = 3100;
+  for (const bool transpose : {true, false}) {
+    const int N = transpose ? 24 : 64;  // W [N, K] or [K, N], quantized along its rows
+    for (const Dtype dt : {bfloat16, float32}) {
+      const Shape wshape = transpose ? Shape{5, N, K} : Shape{5, K, N};
+      const array w = make_array(normal_values(5 * N * K, 0.1, seed++), wshape, dt);
+      const auto qw = quantize(w, 64, 4);
+      const array x = make_array(normal_values(T * K, 1.0, seed++), {T, 1, 1, K}, dt);
+      const array idx = array(route.data(), {T, 2}, int32);
+      auto run = [&] {
+        return values<double>(
+            gather_qmm(x, qw[0], qw[1], qw[2], std::nullopt, idx, transpose, 64, 4));
+      };
+      const std::string what = std::string(transpose ? "T " : "N ") + std::string(dtype_name(dt));
+      expect_kernels_match_scalar(run, dt, what);
+      const auto got = with_kernel(q::Kernel::scalar, run);
+      ASSERT_EQ(got.size(), size_t(T * 2 * N));
+      for (int i = 0; i < T * 2; ++i) {
+        const int e = route[i];
+        const array want = quantized_matmul(take(x, i / 2, 0), take(qw[0], e, 0), take(qw[1], e, 0),
+                                            take(qw[2], e, 0), transpose, 64, 4);
+        const auto wv = with_kernel(q::Kernel::scalar, [&] { return values<double>(want); });
+        for (int n = 0; n < N; ++n) {
+          ASSERT_EQ(got[i * N + n], wv[n]) << what << " token " << i / 2 << " expert " << e;
+        }
+      }
+    }
+  }
 }
 
 TEST(Quantized, GatherQmmPicksMatricesByIndex) {
