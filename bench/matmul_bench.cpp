@@ -81,6 +81,27 @@ void BM_HalfGemv(benchmark::State& state) {
       double(ws[0].nbytes()) * double(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
 }
 
+// One projection of a Qwen3-30B-A3B-shaped MoE layer in bfloat16 (128 experts of
+// 768 x 2048), each of T tokens (arg) routed to 8 distinct experts, called as SwitchLinear
+// calls gather_mm (the weight transposed as a view).
+void BM_GatherMmMoe(benchmark::State& state) {
+  const int t = int(state.range(0));
+  constexpr int kExperts = 128, kTopK = 8, kOut = 768, kIn = 2048;
+  auto w = mx::astype(mx::random::uniform({kExperts, kOut, kIn}, mx::random::key(7)) * 0.05f,
+                      mx::bfloat16);
+  auto x = mx::astype(mx::random::normal({t, 1, 1, kIn}, mx::random::key(3)), mx::bfloat16);
+  auto scores = mx::random::uniform({t, kExperts}, mx::random::key(5));
+  auto idx = mx::slice(mx::argpartition(scores, kExperts - kTopK, -1), {0, kExperts - kTopK},
+                       {t, kExperts});
+  mx::eval({w, x, idx});
+  for (auto _ : state) {
+    auto y = mx::gather_mm(x, mx::swapaxes(w, -1, -2), std::nullopt, idx);
+    y.eval();
+  }
+  state.counters["tokens/s"] =
+      benchmark::Counter(double(t) * double(state.iterations()), benchmark::Counter::kIsRate);
+}
+
 }  // namespace
 
 // n = 512, 1024, 2048, 4096, in milliseconds: both sgemm benchmarks.
@@ -91,6 +112,10 @@ void sgemm_sizes(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_Matmul)->Apply(sgemm_sizes);
 BENCHMARK(BM_BlasDirect)->Apply(sgemm_sizes);
 BENCHMARK(BM_HalfGemv)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_GatherMmMoe)
+    ->ArgsProduct({{1, 32, 128, 512}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 int main(int argc, char** argv) {
   std::printf("BLAS: %s; threads: %d\n", mx::cpu::blas_info().library.c_str(),

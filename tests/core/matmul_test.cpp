@@ -270,6 +270,56 @@ TEST(GatherMM, PicksMatricesByIndex) {
   EXPECT_THROW(gather_mm(a, b, array({0.5f}), array({0})), std::invalid_argument);
 }
 
+// A prompt through a MoE layer: tokens routed to one expert run as one product over their
+// stacked rows (experts 0-3 serve 1, 3, 28 and 48 tokens: GEMV and GEMM), the weights a
+// transposed view as SwitchLinear passes them. Each token's rows against the reference.
+TEST(GatherMM, GroupsTheTokensOfEachExpert) {
+  const int T = 40, E = 4, K = 48, N = 20;
+  std::vector<int> route;  // [T, 2], two distinct experts per token
+  for (int t = 0; t < T; ++t) {
+    route.push_back(t < 28 ? 2 : 3);
+    route.push_back(t == 0 ? 0 : t < 4 ? 1 : 3);
+  }
+  const array idx(route.data(), {T, 2}, int32);
+  for (const Dtype dt : {float32, bfloat16, int32}) {
+    SCOPED_TRACE(std::string(dtype_name(dt)));
+    const auto xv = random_values(T * 2 * K, -1, 1, 51);  // two rows per token
+    const auto wv = random_values(E * N * K, -1, 1, 52);
+    std::vector<double> xr(xv), wr(wv);
+    if (dt == int32) {  // small integers: exact in every path
+      for (auto* v : {&xr, &wr}) {
+        for (double& e : *v) {
+          e = std::round(e * 4);
+        }
+      }
+    }
+    const array x = make_array(xr, {T, 1, 2, K}, dt);
+    const array w = make_array(wr, {E, N, K}, dt);  // [expert, out, in]
+    const auto got = values<double>(gather_mm(x, swapaxes(w, -1, -2), std::nullopt, idx));
+    ASSERT_EQ(got.size(), size_t(T * 2 * 2 * N));
+    const auto xd = values<double>(x), wd = values<double>(w);
+    for (int i = 0; i < T * 2; ++i) {
+      const int t = i / 2, e = route[i];
+      for (int r = 0; r < 2; ++r) {
+        for (int n = 0; n < N; ++n) {
+          double want = 0;
+          for (int p = 0; p < K; ++p) {
+            want += xd[(t * 2 + r) * K + p] * wd[(e * N + n) * K + p];
+          }
+          const double tol = dt == int32 ? 0.0 : tol_for(dt, K);
+          ASSERT_NEAR(got[(i * 2 + r) * N + n], want, tol)
+              << "token " << t << " expert " << e << " row " << r << " col " << n;
+        }
+      }
+    }
+  }
+  // No inner dimension: zeros, grouped or not.
+  const auto z = gather_mm(zeros({3, 1, 2, 0}), zeros({2, 0, 5}), std::nullopt,
+                           array({1, 1, 0}, {3, 1}, int32));
+  ASSERT_EQ(z.shape(), (Shape{3, 1, 2, 5}));
+  EXPECT_EQ(values<float>(z), std::vector<float>(30, 0.0f));
+}
+
 TEST(BlockMaskedMM, MasksBlocksOfOperandsAndOutput) {
   const int m = 64, k = 64, n = 96;
   auto a = make_array(random_values(m * k, -1, 1, 21), {m, k}, float32);

@@ -2,6 +2,8 @@
 // 2-D GEMMs whose operands may be transposed or strided views: BLAS takes
 // them in place when their layout allows, otherwise they are copied first.
 // float16/bfloat16 compute in float32; integers exactly, with wrapping.
+#include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -330,6 +332,34 @@ int64_t stacked_row_stride(const array& a) {
   return found ? stride : a.shape(-1);  // a single row: any stride reads it
 }
 
+// gather_mm's products that read the same matrix of b, run as one product over their
+// stacked rows of a, so that each matrix of b is read (and converted) once: a prompt's
+// tokens routed to the same expert. by_b: b's offset -> the products reading it.
+void run_grouped(const array& a, const Batch& ab, const array& b, const Batch& bb,
+                 const std::map<int64_t, std::vector<int64_t>>& by_b, array& out, int64_t m,
+                 int64_t n, int64_t k) {
+  const int64_t out_bytes = m * n * int64_t(out.itemsize());
+  for (const auto& [offset, items] : by_b) {
+    const int64_t rows = int64_t(items.size()) * m;
+    array xs(allocator::malloc(size_t(rows * k) * a.itemsize()), {ShapeElem(rows), ShapeElem(k)},
+             a.dtype());
+    for (size_t j = 0; j < items.size(); ++j) {
+      cpu::copy_raw(a.data<char>() + ab.offsets[items[j]] * int64_t(a.itemsize()), a.dtype(),
+                    {ab.row_stride, ab.col_stride}, {ShapeElem(m), ShapeElem(k)},
+                    xs.data<char>() + int64_t(j) * m * k * int64_t(a.itemsize()), a.dtype(),
+                    {k, 1});
+    }
+    array ys(allocator::malloc(size_t(rows * n) * out.itemsize()), {ShapeElem(rows), ShapeElem(n)},
+             out.dtype());
+    run_batch(xs, Batch{{0}, k, 1}, b, Batch{{offset}, bb.row_stride, bb.col_stride}, ys, rows, n,
+              k, 1.0f, 0.0f);
+    for (size_t j = 0; j < items.size(); ++j) {
+      std::memcpy(out.data<char>() + items[j] * out_bytes, ys.data<char>() + int64_t(j) * out_bytes,
+                  size_t(out_bytes));
+    }
+  }
+}
+
 }  // namespace
 
 void Matmul::eval_cpu(const std::vector<array>& inputs, array& out) {
@@ -409,7 +439,15 @@ void GatherMM::eval_cpu(const std::vector<array>& inputs, array& out) {
   };
   const Batch ab = pick(a, inputs[2], "lhs");
   const Batch bb = pick(b, inputs[3], "rhs");
-  run_batch(a, ab, b, bb, out, m, n, k, 1.0f, 0.0f);
+  // Products by the matrix of b they read (tokens routed to the same expert).
+  std::map<int64_t, std::vector<int64_t>> by_b;
+  for (size_t i = 0; i < bb.offsets.size(); ++i) {
+    by_b[bb.offsets[i]].push_back(int64_t(i));
+  }
+  if (by_b.size() == bb.offsets.size()) {
+    return run_batch(a, ab, b, bb, out, m, n, k, 1.0f, 0.0f);
+  }
+  run_grouped(a, ab, b, bb, by_b, out, m, n, k);
 }
 
 }  // namespace mlxcpp
