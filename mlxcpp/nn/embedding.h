@@ -38,6 +38,9 @@ class QuantizedEmbedding : public EmbeddingLayer {
   array weight = unloaded();
   array scales = unloaded();
   std::optional<array> biases;
+
+ protected:
+  int quantized_bits() const override { return spec.bits; }
 };
 
 /** An Embedding, or a QuantizedEmbedding when `quant` is given. */

@@ -53,6 +53,9 @@ class QuantizedLinear : public LinearLayer {
   array scales = unloaded();    // [out, in / group_size]
   std::optional<array> biases;  // affine only, as scales
   std::optional<array> bias;    // [out]
+
+ protected:
+  int quantized_bits() const override { return spec.bits; }
 };
 
 /** {layers[i](x)}: as one quantized_matmul_many (the same values, x read once) when every

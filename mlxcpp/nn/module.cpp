@@ -111,6 +111,22 @@ size_t Module::num_parameters() const {
   return n;
 }
 
+size_t Module::num_logical_parameters() const {
+  size_t n = 0;
+  const int bits = quantized_bits();
+  for (const auto& p : params_) {
+    if (bits > 0 && p.name == "weight") {
+      n += p.slot->size() * 32 / size_t(bits);
+    } else if (bits == 0 || (p.name != "scales" && p.name != "biases")) {
+      n += p.slot->size();
+    }
+  }
+  for (const auto& c : children_) {
+    n += c.module->num_logical_parameters();
+  }
+  return n;
+}
+
 void Module::load_weights(const std::unordered_map<std::string, array>& weights,
                           const std::string& source) {
   std::vector<std::pair<std::string, Param*>> all;

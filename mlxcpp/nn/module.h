@@ -42,8 +42,13 @@ class Module {
   /** Every declared parameter, in declaration order. */
   std::vector<ParameterSpec> parameter_specs() const;
 
-  /** Total number of elements over all parameters. */
+  /** Total number of elements over all parameters (packed quantized words count one each). */
   size_t num_parameters() const;
+
+  /** The values the parameters stand for, as mlx-lm's get_total_parameters counts them: a
+   *  quantized layer's packed weight as 32 / bits values a word, its scales and biases as
+   *  none. */
+  size_t num_logical_parameters() const;
 
   /** Whether the module has no child modules (a layer, in mlx.nn's leaf_modules sense). */
   bool is_leaf() const { return children_.empty(); }
@@ -63,6 +68,8 @@ class Module {
   void replace_modules(const ModuleReplacer& make);
 
  protected:
+  /** For a quantized layer, the bits of each value packed in its "weight"; 0 otherwise. */
+  virtual int quantized_bits() const { return 0; }
   /** Declares `slot` as parameter `name` with the shape a checkpoint must give (a negative
    *  dimension accepts any size) and, when given, its dtype. */
   void param(const std::string& name, array& slot, Shape shape, std::optional<Dtype> dtype = {});

@@ -90,6 +90,26 @@ TEST(NnQuantize, FloatModelBecomesMlxLmsQuantizedFolder) {
   }
 }
 
+// mlx-lm's get_total_parameters: a quantized model counts the values its float model has
+// (qwen3_moe-4bit mixes 4-bit experts with an 8-bit router; mxfp4 has no biases).
+TEST(NnQuantize, LogicalParameterCountIsTheFloatModels) {
+  for (const std::string folder : {"llama", "mistral", "mixtral", "phi3", "qwen2", "qwen3",
+                                   "qwen3_moe", "gemma2", "gemma3_text", "lfm2"}) {
+    const size_t want = lm::load(fixture("lm/" + folder)).model->num_parameters();
+    EXPECT_EQ(lm::load(fixture("lm/" + folder)).model->num_logical_parameters(), want) << folder;
+    const auto q = lm::load(fixture("lm/" + folder + "-4bit"));
+    EXPECT_LT(q.model->num_parameters(), want) << folder;
+    EXPECT_EQ(q.model->num_logical_parameters(), want) << folder << "-4bit";
+  }
+  const size_t llama = lm::load(fixture("lm/llama")).model->num_parameters();
+  EXPECT_EQ(lm::load(fixture("lm/llama-8bit")).model->num_logical_parameters(), llama);
+  for (const auto& [mode, bits] : {std::pair<std::string, int>{"mxfp4", 4}, {"affine", 3}}) {
+    auto m = lm::load(fixture("lm/llama"));
+    nn::quantize(*m.model, mode == "mxfp4" ? 32 : 64, bits, mode);
+    EXPECT_EQ(m.model->num_logical_parameters(), llama) << mode << " " << bits;
+  }
+}
+
 // qwen3_moe's quant_predicate gives the router 8 bits: as mlx.nn.quantize, a predicate picks
 // layers (true / false) or gives a layer its own settings (a QuantSpec), in one pass.
 TEST(NnQuantize, PredicatesPickLayersAndSpecs) {

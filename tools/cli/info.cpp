@@ -14,44 +14,20 @@ namespace mlxcpp::cli {
 
 namespace {
 
-// Elements a parameter stands for: packed quantized words hold 32 / bits values each.
-size_t logical_parameters(const lm::LoadedModel& m, const nlohmann::ordered_json& config) {
-  const auto& q =
-      config.contains("quantization") ? config["quantization"] : nlohmann::ordered_json();
-  const int global_bits = q.is_object() && q.contains("bits") ? q["bits"].get<int>() : 0;
-  size_t n = 0;
-  for (const auto& [name, a] : m.model->parameters()) {
-    const bool scales = name.size() > 6 && name.ends_with("scales");
-    const bool biases = name.size() > 6 && name.ends_with("biases");
-    if (a->dtype() == uint32 && global_bits > 0) {
-      const std::string layer = name.substr(0, name.rfind('.'));
-      int bits = global_bits;
-      if (q.contains(layer) && q[layer].is_object()) {
-        // A per-layer entry stands alone (mlx-lm's to_quantized defaults), as lm::load reads it.
-        const auto& e = q[layer];
-        bits = e.contains("bits")
-                   ? e["bits"].get<int>()
-                   : quantization_defaults(e.value("mode", std::string("affine"))).second;
-      }
-      n += a->size() * 32 / size_t(bits);
-    } else if (!(global_bits > 0 && (scales || biases))) {
-      n += a->size();
-    }
-  }
-  return n;
-}
-
 int model_info(const std::string& path) {
   const lm::LoadedModel m = lm::load(path);
   const auto config = read_json_file(m.folder + "/config.json");
   fmt::print("model:        {}\n", m.folder);
   fmt::print("architecture: {}\n", m.model_type);
-  fmt::print("parameters:   {}\n", logical_parameters(m, config));
+  fmt::print("parameters:   {}\n", m.model->num_logical_parameters());
   const auto& q =
       config.contains("quantization") ? config["quantization"] : nlohmann::ordered_json();
   if (q.is_object()) {
-    fmt::print("quantization: {}-bit {}, group size {}\n", q.value("bits", 4),
-               q.value("mode", std::string("affine")), q.value("group_size", 64));
+    // lm::load has checked these; what the config leaves out takes the mode's defaults.
+    const std::string mode = q.value("mode", std::string("affine"));
+    const auto [group_size, bits] = quantization_defaults(mode);
+    fmt::print("quantization: {}-bit {}, group size {}\n", q.value("bits", bits), mode,
+               q.value("group_size", group_size));
   } else {
     fmt::print("quantization: none ({})\n", config.value("torch_dtype", std::string("float")));
   }

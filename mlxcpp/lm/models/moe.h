@@ -16,6 +16,9 @@ class SwitchLinear : public nn::Module {
   /** Every expert's weight quantized (nullptr when already quantized). */
   std::unique_ptr<nn::Module> to_quantized(const nn::QuantSpec& spec) const override;
 
+ protected:
+  int quantized_bits() const override { return quant_ ? quant_->bits : 0; }
+
  private:
   std::optional<nn::QuantSpec> quant_;
   array weight_ = nn::unloaded();
