@@ -69,6 +69,10 @@ int checked_trim(const char* who, int n, int offset) {
   return std::min(n, offset);
 }
 
+// The most tokens a saved sliding-window cache may claim to have seen (its offset; the stored
+// arrays bound the other caches' offsets).
+constexpr int kMaxSavedOffset = 1 << 30;
+
 [[noreturn]] void bad_state(const std::string& source, const std::string& what) {
   throw FormatError(source, 0, "[load_prompt_cache] " + what);
 }
@@ -262,13 +266,18 @@ std::vector<std::string> RotatingKVCache::meta_state() const {
 void RotatingKVCache::set_state(const CacheState& state, const std::vector<std::string>& meta,
                                 const std::string& source) {
   const std::string cls = "RotatingKVCache";
-  if (meta.size() != 4) {
-    bad_state(source, cls + " meta_state must be {keep, max_size, offset, _idx}");
+  // mlx-lm before 2025-09 also wrote its step: {keep, max_size, step, offset, _idx}.
+  if (meta.size() != 4 && meta.size() != 5) {
+    bad_state(source, cls + " meta_state must be {keep, max_size, [step,] offset, _idx}");
   }
+  const size_t at = meta.size() - 4;  // offset and _idx follow the step when there is one
   const int keep = parse_meta(source, cls, meta[0]);
   const int max_size = parse_meta(source, cls, meta[1]);
-  const int offset = parse_meta(source, cls, meta[2]);
-  const int idx = parse_meta(source, cls, meta[3]);
+  const int offset = parse_meta(source, cls, meta[at + 2]);
+  const int idx = parse_meta(source, cls, meta[at + 3]);
+  if (at == 1) {
+    parse_meta(source, cls, meta[2]);  // an integer, otherwise unused
+  }
   if (keep != 0) {
     bad_state(source, cls + " with keep = " + meta[0] + " is not supported (only 0)");
   }
@@ -289,8 +298,12 @@ void RotatingKVCache::set_state(const CacheState& state, const std::vector<std::
   check_saved_kv(kv[0], kv[1], source, cls);
   const int n = kv[0].shape(2);
   if (offset < n || idx < 0 || idx > n || (offset > n && n < max_size - 1)) {
-    bad_state(source, cls + " offset " + meta[2] + " / _idx " + meta[3] +
+    bad_state(source, cls + " offset " + meta[at + 2] + " / _idx " + meta[at + 3] +
                           " do not fit the stored length " + std::to_string(n));
+  }
+  if (offset > kMaxSavedOffset) {  // positions past it would overflow as tokens are added
+    bad_state(source, cls + " offset " + meta[at + 2] + " is past " +
+                          std::to_string(kMaxSavedOffset) + " tokens");
   }
   // mlx-lm's _temporal_order: a rotated buffer's oldest entry sits at _idx.
   auto temporal = [&](const array& a) {
@@ -508,7 +521,23 @@ void ArraysCache::set_state(const CacheState& state, const std::vector<std::stri
     bad_state(source, "ArraysCache has no meta_state");
   }
   std::vector<std::optional<array>> arrays(arrays_.size());
+  // mlx-lm before 2026-08 saved the list of arrays itself: "0", "1", ... (no padding).
+  const bool legacy = std::none_of(state.begin(), state.end(), [](const auto& kv) {
+    return kv.first.find('.') != std::string::npos || kv.second.size() == 0;
+  });
   for (const auto& [name, a] : state) {
+    if (legacy) {
+      const auto j = !name.empty() && name.size() < 10 &&
+                             name.find_first_not_of("0123456789") == std::string::npos
+                         ? std::stoul(name)
+                         : arrays.size();
+      if (j >= arrays.size()) {
+        bad_state(source, "ArraysCache state has an unexpected array '" + name + "' (size " +
+                              std::to_string(arrays.size()) + ")");
+      }
+      arrays[j] = a;
+      continue;
+    }
     if (name == "1" || name == "2") {
       if (a.size() != 0) {
         bad_state(source, "ArraysCache batch padding/lengths are not supported (one sequence)");

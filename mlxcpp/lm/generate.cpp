@@ -94,6 +94,9 @@ int check_against_model(Model& model, const std::vector<int>& prompt,
                                   std::to_string(options.kv_group_size) +
                                   " does not fit this model's attention heads: " + e.what());
     }
+    // A layer that cannot attend over quantized keys (Gemma 2's soft-capping) says so as the
+    // graph is built: now, before any token is generated.
+    model(token_batch({0}), &scratch);
   }
   return vocab;
 }

@@ -151,7 +151,7 @@ Cache load_prompt_cache(const std::string& file, const Model& model,
                       "[load_prompt_cache] the file has " + std::to_string(f.classes.size()) +
                           " layers; this model has " + std::to_string(cache.size()));
   }
-  int tokens = 0;
+  int tokens = -1;  // the token count of the layers read so far, -1 before the first
   for (size_t i = 0; i < cache.size(); ++i) {
     const std::string want = cache[i]->class_name();
     const std::string& got = f.classes[i];
@@ -174,13 +174,31 @@ Cache load_prompt_cache(const std::string& file, const Model& model,
     }
     cache[i]->set_state(f.states[i], f.meta[i], file);
     if (!dynamic_cast<ArraysCache*>(cache[i].get())) {
-      tokens = std::max(tokens, cache[i]->offset());
+      // Every layer has seen every token: layers that disagree would each place the next
+      // token at another position.
+      if (tokens >= 0 && cache[i]->offset() != tokens) {
+        throw FormatError(file, 0,
+                          "[load_prompt_cache] layer " + std::to_string(i) + " holds " +
+                              std::to_string(cache[i]->offset()) +
+                              " tokens; the layers before it hold " + std::to_string(tokens));
+      }
+      tokens = cache[i]->offset();
     }
   }
-  // mlx-lm's ArraysCache keeps no token count; it has seen what the other layers have.
-  for (auto& c : cache) {
-    if (auto* a = dynamic_cast<ArraysCache*>(c.get())) {
-      a->set_offset(tokens);
+  // mlx-lm's ArraysCache keeps no token count; it has seen what the other layers have, and
+  // holds its state exactly when they hold tokens.
+  for (size_t i = 0; i < cache.size(); ++i) {
+    if (auto* a = dynamic_cast<ArraysCache*>(cache[i].get())) {
+      for (int j = 0; j < a->size() && tokens >= 0; ++j) {
+        if (a->get(j).has_value() != (tokens > 0)) {
+          throw FormatError(file, 0,
+                            "[load_prompt_cache] layer " + std::to_string(i) + " state " +
+                                std::to_string(j) + (tokens > 0 ? " is missing" : " is set") +
+                                " while the other layers hold " + std::to_string(tokens) +
+                                " tokens");
+        }
+      }
+      a->set_offset(std::max(tokens, 0));
     }
   }
   if (metadata) {

@@ -311,6 +311,106 @@ TEST(PromptCache, RotatedMlxLmStateComesBackInTemporalOrder) {
   EXPECT_EQ(c.offset(), 7);  // unchanged by the failed loads
 }
 
+// Older mlx-lm RotatingKVCache meta_state had the step too: {keep, max_size, step, offset,
+// _idx}. An offset the next tokens would overflow is an error.
+TEST(PromptCache, RotatingMetaWithTheStepAndHugeOffsets) {
+  lm::RotatingKVCache c(4);
+  const array ring = reshape(array({4.0f, 5.0f, 2.0f, 3.0f}), {1, 1, 4, 1});
+  c.set_state({{"0", ring}, {"1", ring}}, {"0", "4", "256", "6", "2"}, "test");
+  EXPECT_EQ(c.offset(), 6);
+  const auto [k, v] = c.update_and_fetch(full({1, 1, 1, 1}, 6.0f), full({1, 1, 1, 1}, 6.0f));
+  EXPECT_EQ(values<float>(k), (std::vector<float>{3, 4, 5, 6}));
+  EXPECT_THROW(c.set_state({{"0", ring}, {"1", ring}}, {"0", "4", "x", "6", "2"}, "test"),
+               FormatError);
+  EXPECT_THROW(c.set_state({{"0", ring}, {"1", ring}}, {"0", "4", "2000000000", "2"}, "test"),
+               FormatError);
+  EXPECT_EQ(c.offset(), 7);
+}
+
+// A prompt cache file's tensors and metadata, to edit into other files.
+struct RawCacheFile {
+  std::unordered_map<std::string, array> arrays;
+  std::unordered_map<std::string, std::string> meta;
+};
+
+RawCacheFile saved(const lm::LoadedModel& m, const std::string& folder, int n) {
+  Cache c = m.model->make_cache();
+  (*m.model)(tokens(fixture_prompt(folder), 0, n), &c);
+  const std::string file = temp_file(folder + "_raw");
+  lm::save_prompt_cache(file, c);
+  auto [arrays, meta] = load_safetensors(file);
+  std::filesystem::remove(file);
+  return {{arrays.begin(), arrays.end()}, {meta.begin(), meta.end()}};
+}
+
+std::string written(const RawCacheFile& f, const std::string& name) {
+  const std::string file = temp_file(name);
+  save_safetensors(file, f.arrays, f.meta);
+  return file;
+}
+
+void expect_format_error(const std::string& file, const lm::Model& model,
+                         const std::string& fragment) {
+  try {
+    lm::load_prompt_cache(file, model);
+    ADD_FAILURE() << "expected a FormatError with '" << fragment << "'";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(file);
+}
+
+// mlx-lm before 2026-08 saved an ArraysCache as its bare list ("<layer>.0"); such a file
+// loads and continues exactly as the current layout does.
+TEST(PromptCache, LegacyConvStateLayoutLoads) {
+  auto m = lm::load(fixture("lm/lfm2"));
+  const auto prompt = fixture_prompt("lfm2");
+  RawCacheFile f = saved(m, "lfm2", 5);
+  RawCacheFile legacy = f;
+  int converted = 0;
+  for (const auto& [name, a] : f.arrays) {
+    if (name.ends_with(".0.0")) {  // a conv layer: "<layer>.0.0", "<layer>.1", "<layer>.2"
+      const std::string layer = name.substr(0, name.size() - 4);
+      legacy.arrays.erase(name);
+      legacy.arrays.erase(layer + ".1");
+      legacy.arrays.erase(layer + ".2");
+      legacy.arrays.insert_or_assign(layer + ".0", a);
+      ++converted;
+    }
+  }
+  ASSERT_GT(converted, 0);
+  Cache now = lm::load_prompt_cache(written(f, "lfm2_now"), *m.model);
+  Cache old = lm::load_prompt_cache(written(legacy, "lfm2_legacy"), *m.model);
+  const array a = (*m.model)(tokens(prompt, 5, 6), &now);
+  const array b = (*m.model)(tokens(prompt, 5, 6), &old);
+  EXPECT_EQ(max_abs_diff(a, b), 0.0);
+}
+
+// Layers that hold different token counts, or a conv state missing while the attention
+// layers hold tokens, would continue silently wrong: both are errors.
+TEST(PromptCache, LayersMustAgreeOnWhatTheyHold) {
+  auto qwen3 = lm::load(fixture("lm/qwen3"));
+  RawCacheFile f = saved(qwen3, "qwen3", 6);
+  for (const char* kv : {"1.0", "1.1"}) {
+    f.arrays.insert_or_assign(kv,
+                              slice(f.arrays.at(kv), {0, 0, 0, 0},
+                                    {1, f.arrays.at(kv).shape(1), 5, f.arrays.at(kv).shape(3)}));
+  }
+  expect_format_error(written(f, "qwen3_uneven"), *qwen3.model, "layer 1 holds 5 tokens");
+
+  auto lfm2 = lm::load(fixture("lm/lfm2"));
+  RawCacheFile g = saved(lfm2, "lfm2", 5);
+  std::string conv;
+  for (const auto& [name, a] : g.arrays) {
+    if (name.ends_with(".0.0")) {
+      conv = name;
+    }
+  }
+  ASSERT_FALSE(conv.empty());
+  g.arrays.erase(conv);
+  expect_format_error(written(g, "lfm2_no_state"), *lfm2.model, "state 0 is missing");
+}
+
 // ------------------------------------------------------------------------------ trim
 
 TEST(CacheTrim, TrimmedStandardCacheRedecodesTheSameLogits) {

@@ -177,6 +177,21 @@ TEST(Generate, BadOptionsAreErrors) {
   EXPECT_THROW(lm::generate(m, {1, 2}, o), std::invalid_argument);
 }
 
+// Gemma 2's soft-capped attention has no quantized path: kv_bits is refused before the
+// cache takes a token (not once quantized_kv_start is reached, mid-generation).
+TEST(Generate, KvBitsTheModelCannotAttendOverIsRefusedUpFront) {
+  auto m = lm::load(fixture("lm/gemma2"));
+  GenerationOptions o;
+  o.kv_bits = 8;
+  o.kv_group_size = 32;
+  o.quantized_kv_start = 1000;
+  lm::Cache cache = m.model->make_cache();
+  EXPECT_THROW(lm::TokenGenerator(*m.model, cache, {1, 2, 3}, o), Unsupported);
+  EXPECT_EQ(cache[0]->offset(), 0);
+  o.kv_bits.reset();
+  EXPECT_NO_THROW(lm::TokenGenerator(*m.model, cache, {1, 2, 3}, o));
+}
+
 TEST(Generate, ErrorsFoundAgainstTheVocabularyLeaveTheCacheAsItWas) {
   const auto g = greedy_golden("llama");
   auto& m = llama();
