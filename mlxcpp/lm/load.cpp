@@ -100,6 +100,21 @@ void check_layer_count(const ModelConfig& config, const std::vector<std::string>
   }
 }
 
+// The architecture's model with the layers the checkpoint's tensor names quantize.
+std::unique_ptr<Model> build_model(const ModelFactory& factory, const ModelConfig& config,
+                                   const std::vector<std::string>& names) {
+  try {
+    return factory(config, QuantPlan(config, names));
+  } catch (const std::invalid_argument& e) {
+    // A layer that rejects its settings (e.g. a group size its width does not split into).
+    const std::string what = e.what();
+    if (what.starts_with("[quantize]")) {
+      config.fail("quantization", what);
+    }
+    throw FormatError(config.file(), 0, "[lm::load] a layer rejects the config: " + what);
+  }
+}
+
 }  // namespace
 
 LoadedModel load(const std::string& path_or_id) {
@@ -115,18 +130,15 @@ LoadedModel load(const std::string& path_or_id) {
     names.push_back(name);
   }
   check_layer_count(config, names);
-  const QuantPlan plan(config, names);
-  try {
-    out.model = factory(config, plan);
-  } catch (const std::invalid_argument& e) {
-    // A layer that rejects its settings (e.g. a group size its width does not split into).
-    const std::string what = e.what();
-    if (what.starts_with("[quantize]")) {
-      config.fail("quantization", what);
-    }
-    throw FormatError(config.file(), 0, "[lm::load] a layer rejects the config: " + what);
+  // As mlx-lm: the checkpoint is sanitized (renamed, e.g. per-expert weights stacked) before
+  // the plan decides which layers are quantized by looking for "<layer>.scales".
+  weights = build_model(factory, config, names)->sanitize(std::move(weights));
+  names.clear();
+  for (const auto& [name, a] : weights) {
+    names.push_back(name);
   }
-  out.model->load_weights(out.model->sanitize(std::move(weights)), out.folder);
+  out.model = build_model(factory, config, names);
+  out.model->load_weights(std::move(weights), out.folder);
   out.eos_token_ids = eos_ids(config.raw("eos_token_id"), config);
   const fs::path gen = folder / "generation_config.json";
   if (fs::exists(gen)) {

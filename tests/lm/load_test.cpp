@@ -272,5 +272,80 @@ TEST_F(LmLoad, QuantizedLayersFollowTheCheckpointAndPerLayerOverrides) {
   expect_error<FormatError>(dir, {"model.layers.0.mlp.down_proj.weight has shape"});
 }
 
+// Hugging Face (and older mlx-community) MoE checkpoints store each expert's projections
+// apart, quantized ones with their own scales and biases: sanitize stacks them before the
+// plan looks for "<layer>.scales", as mlx-lm's load_model does. The logits equal the stacked
+// folder's, bit for bit.
+TEST_F(LmLoad, PerExpertCheckpointsLoadFloatAndQuantized) {
+  struct Layout {
+    std::string folder, block;
+    std::vector<std::pair<std::string, std::string>> names;  // stacked -> per expert
+  };
+  const std::vector<std::pair<std::string, std::string>> same = {
+      {"gate_proj", "gate_proj"}, {"up_proj", "up_proj"}, {"down_proj", "down_proj"}};
+  const std::vector<Layout> layouts = {
+      {"mixtral",
+       "block_sparse_moe",
+       {{"gate_proj", "w1"}, {"down_proj", "w2"}, {"up_proj", "w3"}}},
+      {"mixtral-4bit",
+       "block_sparse_moe",
+       {{"gate_proj", "w1"}, {"down_proj", "w2"}, {"up_proj", "w3"}}},
+      {"qwen3_moe", "mlp", same},
+      {"qwen3_moe-4bit", "mlp", same}};
+  for (const auto& l : layouts) {
+    SCOPED_TRACE(l.folder);
+    const std::string dir = copy_of(l.folder);
+    auto [w, meta] = load_safetensors(dir + "/model.safetensors");
+    std::unordered_map<std::string, array> split;
+    int moved = 0;
+    for (const auto& [name, a] : w) {
+      std::string to;
+      const std::string at = "." + l.block + ".switch_mlp.";
+      const auto i = name.find(at);
+      for (const auto& [stacked, own] : l.names) {
+        if (i != std::string::npos &&
+            name.compare(i + at.size(), stacked.size() + 1, stacked + ".") == 0) {
+          to = own;
+        }
+      }
+      if (to.empty()) {
+        split.insert_or_assign(name, a);
+        continue;
+      }
+      const std::string kind = name.substr(name.rfind('.') + 1);  // weight, scales, biases
+      for (int e = 0; e < a.shape(0); ++e) {
+        split.insert_or_assign(name.substr(0, i) + "." + l.block + ".experts." + std::to_string(e) +
+                                   "." + to + "." + kind,
+                               take(a, e, 0));
+      }
+      ++moved;
+    }
+    ASSERT_GT(moved, 0);
+    fs::remove(dir + "/model.safetensors.index.json");
+    save_safetensors(dir + "/model.safetensors", split, meta);
+    const auto ids = fixture_prompt(l.folder);
+    const array x(ids.begin(), {1, int(ids.size())}, int32);
+    const array want = (*lm::load(fixture("lm/" + l.folder)).model)(x, nullptr);
+    const array got = (*lm::load(dir).model)(x, nullptr);
+    EXPECT_TRUE(array_equal(got, want).item<bool>());
+  }
+}
+
+// Without tie_word_embeddings in the config, an lm_head the checkpoint holds is the output
+// head (it was dropped for the embedding before); without one, the embedding is.
+TEST_F(LmLoad, AbsentTieSettingFollowsTheCheckpoint) {
+  for (const std::string folder : {"qwen3_moe", "llama"}) {
+    SCOPED_TRACE(folder);
+    const std::string dir = copy_of(folder);
+    auto c = read_json(dir + "/config.json");
+    c.erase("tie_word_embeddings");
+    write_json(dir + "/config.json", c);
+    const auto ids = fixture_prompt(folder);
+    const array x(ids.begin(), {1, int(ids.size())}, int32);
+    const array want = (*lm::load(fixture("lm/" + folder)).model)(x, nullptr);
+    EXPECT_TRUE(array_equal((*lm::load(dir).model)(x, nullptr), want).item<bool>());
+  }
+}
+
 }  // namespace
 }  // namespace mlxcpp::test

@@ -10,7 +10,7 @@ namespace {
 
 std::unique_ptr<Model> make_gemma2(const ModelConfig& c, const QuantPlan& q) {
   GemmaOptions o;
-  o.base = llama_style_options(c);
+  o.base = llama_style_options(c, q);
   o.base.norm_eps = c.get_positive_float("rms_norm_eps", 1e-6f);
   o.base.tie_word_embeddings = true;
   o.query_pre_attn_scalar = c.get_float("query_pre_attn_scalar", 144.0f);

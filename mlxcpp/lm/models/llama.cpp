@@ -7,7 +7,7 @@ namespace mlxcpp::lm {
 namespace {
 
 std::unique_ptr<Model> make_llama(const ModelConfig& c, const QuantPlan& q) {
-  const DecoderOptions o = llama_style_options(c);
+  const DecoderOptions o = llama_style_options(c, q);
   const nn::RoPE rope = make_rope(c, o.head_dim, c.get_positive_float("rope_theta", 10000.0f),
                                   c.get_bool("rope_traditional", false));
   return std::make_unique<DecoderModel>(o, rope, q);

@@ -7,7 +7,7 @@ namespace mlxcpp::lm {
 namespace {
 
 std::unique_ptr<Model> make_mixtral(const ModelConfig& c, const QuantPlan& q) {
-  DecoderOptions o = llama_style_options(c);
+  DecoderOptions o = llama_style_options(c, q);
   o.tie_word_embeddings = c.get_bool("tie_word_embeddings", false);
   const int experts = c.get_positive("num_local_experts");
   const int top_k = c.get_positive("num_experts_per_tok");

@@ -7,7 +7,7 @@ namespace mlxcpp::lm {
 namespace {
 
 std::unique_ptr<Model> make_phi3(const ModelConfig& c, const QuantPlan& q) {
-  DecoderOptions o = llama_style_options(c);
+  DecoderOptions o = llama_style_options(c, q);
   if (o.hidden_size % o.num_heads != 0) {
     c.fail("hidden_size", "must be a multiple of num_attention_heads");
   }

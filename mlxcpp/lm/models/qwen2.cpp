@@ -6,7 +6,7 @@ namespace mlxcpp::lm {
 namespace {
 
 std::unique_ptr<Model> make_qwen2(const ModelConfig& c, const QuantPlan& q) {
-  DecoderOptions o = llama_style_options(c);
+  DecoderOptions o = llama_style_options(c, q);
   o.qkv_bias = true;
   o.o_bias = false;
   o.mlp_bias = false;

@@ -6,7 +6,7 @@ namespace mlxcpp::lm {
 namespace {
 
 std::unique_ptr<Model> make_qwen3(const ModelConfig& c, const QuantPlan& q) {
-  DecoderOptions o = llama_style_options(c);
+  DecoderOptions o = llama_style_options(c, q);
   o.qk_norm = true;
   o.qkv_bias = c.get_bool("attention_bias", false);
   o.o_bias = o.qkv_bias;

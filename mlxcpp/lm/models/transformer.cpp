@@ -17,7 +17,7 @@ void check_widths(const ModelConfig& c, const DecoderOptions& o) {
   }
 }
 
-DecoderOptions llama_style_options(const ModelConfig& c) {
+DecoderOptions llama_style_options(const ModelConfig& c, const QuantPlan& q) {
   DecoderOptions o;
   o.vocab_size = c.get_positive("vocab_size");
   o.hidden_size = c.get_positive("hidden_size");
@@ -38,7 +38,8 @@ DecoderOptions llama_style_options(const ModelConfig& c) {
   o.qkv_bias = c.get_bool("attention_bias", false);
   o.o_bias = o.qkv_bias;
   o.mlp_bias = c.get_bool("mlp_bias", false);
-  o.tie_word_embeddings = c.get_bool("tie_word_embeddings", true);
+  // Absent, the checkpoint decides: an lm_head it holds is never dropped unasked.
+  o.tie_word_embeddings = c.get_bool("tie_word_embeddings", !q.has_weight("lm_head.weight"));
   return o;
 }
 

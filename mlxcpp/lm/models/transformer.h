@@ -41,8 +41,9 @@ struct DecoderOptions {
 void check_widths(const ModelConfig& c, const DecoderOptions& o);
 
 /** The common config keys of Llama-style models with mlx-lm's defaults (head_dim from
- *  hidden / heads, kv heads = heads, ...). */
-DecoderOptions llama_style_options(const ModelConfig& c);
+ *  hidden / heads, kv heads = heads, ...); without tie_word_embeddings, the output head is
+ *  tied when the checkpoint (q's names) has no lm_head.weight. */
+DecoderOptions llama_style_options(const ModelConfig& c, const QuantPlan& q);
 
 class Attention : public nn::Module {
  public:
