@@ -142,6 +142,43 @@ FileLayout read_layout(const std::string& file) {
 
 }  // namespace
 
+// Fills `layer` from its state in the file. A standard layer may come back quantized (mlx-lm's
+// quantized caches start as standard ones), and a sliding-window layer takes a standard
+// state while it fits the window: mlx-lm's Gemma 2 ignores the window and caches every layer
+// in full, which within the window are the same keys and values.
+void load_layer(std::unique_ptr<LayerCache>& layer, const std::string& got, const CacheState& state,
+                const std::vector<std::string>& meta, const std::string& file, size_t i) {
+  const std::string want = layer->class_name();
+  const std::string at = "[load_prompt_cache] layer " + std::to_string(i);
+  if (got == "QuantizedKVCache" && want == "KVCache") {
+    if (meta.size() != 3) {
+      throw FormatError(file, 0, at + ": QuantizedKVCache meta_state must have 3 entries");
+    }
+    const int group_size = parse_index(meta[1]), bits = parse_index(meta[2]);
+    try {
+      layer = std::make_unique<QuantizedKVCache>(group_size, bits);
+    } catch (const std::invalid_argument& e) {
+      throw FormatError(file, 0, std::string("[load_prompt_cache] ") + e.what());
+    }
+  } else if (got == "KVCache" && want == "RotatingKVCache") {
+    const auto keys = state.find("0");
+    const int n = keys != state.end() && keys->second.ndim() == 4 ? keys->second.shape(2) : 0;
+    const std::string window = layer->meta_state()[1];
+    if (n > std::stoi(window)) {
+      throw FormatError(file, 0,
+                        at + " holds " + std::to_string(n) +
+                            " tokens cached without a sliding window; this model's layer " +
+                            "attends over the last " + window + ", so it cannot continue them");
+    }
+    return layer->set_state(state, {"0", window, std::to_string(n), std::to_string(n)}, file);
+  } else if (got != want) {
+    throw FormatError(
+        file, 0,
+        at + " holds a " + got + "; this model's layer " + std::to_string(i) + " uses a " + want);
+  }
+  layer->set_state(state, meta, file);
+}
+
 Cache load_prompt_cache(const std::string& file, const Model& model,
                         std::unordered_map<std::string, std::string>* metadata) {
   FileLayout f = read_layout(file);
@@ -153,26 +190,7 @@ Cache load_prompt_cache(const std::string& file, const Model& model,
   }
   int tokens = -1;  // the token count of the layers read so far, -1 before the first
   for (size_t i = 0; i < cache.size(); ++i) {
-    const std::string want = cache[i]->class_name();
-    const std::string& got = f.classes[i];
-    if (got == "QuantizedKVCache" && want == "KVCache") {
-      if (f.meta[i].size() != 3) {
-        throw FormatError(file, 0,
-                          "[load_prompt_cache] layer " + std::to_string(i) +
-                              ": QuantizedKVCache meta_state must have 3 entries");
-      }
-      const int group_size = parse_index(f.meta[i][1]), bits = parse_index(f.meta[i][2]);
-      try {
-        cache[i] = std::make_unique<QuantizedKVCache>(group_size, bits);
-      } catch (const std::invalid_argument& e) {
-        throw FormatError(file, 0, std::string("[load_prompt_cache] ") + e.what());
-      }
-    } else if (got != want) {
-      throw FormatError(file, 0,
-                        "[load_prompt_cache] layer " + std::to_string(i) + " holds a " + got +
-                            "; this model's layer " + std::to_string(i) + " uses a " + want);
-    }
-    cache[i]->set_state(f.states[i], f.meta[i], file);
+    load_layer(cache[i], f.classes[i], f.states[i], f.meta[i], file, i);
     if (!dynamic_cast<ArraysCache*>(cache[i].get())) {
       // Every layer has seen every token: layers that disagree would each place the next
       // token at another position.
