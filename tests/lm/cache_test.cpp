@@ -295,44 +295,6 @@ TEST(PromptCache, FileOfAnotherModelIsAClearError) {
                FormatError);
 }
 
-// mlx-lm's Gemma 2 has no make_cache: every layer is a KVCache. Such a file continues here
-// exactly as our own cache does while it fits the sliding window (8), and is a clear error
-// past it.
-TEST(PromptCache, MlxLmGemmaTwoFullCachesLoadWhileTheyFitTheWindow) {
-  auto m = lm::load(fixture("lm/gemma2"));
-  const auto prompt = fixture_prompt("gemma2");
-  for (const int n : {6, 12}) {
-    Cache full;  // as mlx-lm builds it
-    for (size_t i = 0; i < m.model->make_cache().size(); ++i) {
-      full.push_back(std::make_unique<lm::KVCache>());
-    }
-    (*m.model)(tokens(prompt, 0, n), &full);
-    const std::string file = temp_file("gemma2_full");
-    lm::save_prompt_cache(file, full);
-    if (n > 8) {
-      try {
-        lm::load_prompt_cache(file, *m.model);
-        ADD_FAILURE() << "expected a FormatError";
-      } catch (const FormatError& e) {
-        EXPECT_NE(std::string(e.what()).find("attends over the last 8"), std::string::npos)
-            << e.what();
-      }
-      std::filesystem::remove(file);
-      continue;
-    }
-    Cache loaded = lm::load_prompt_cache(file, *m.model);
-    std::filesystem::remove(file);
-    EXPECT_EQ(loaded[0]->class_name(), "RotatingKVCache");
-    Cache own = m.model->make_cache();
-    (*m.model)(tokens(prompt, 0, n), &own);
-    for (int i = n; i < n + 4; ++i) {  // past the window: the rotating layers drop keys
-      const array a = (*m.model)(tokens(prompt, i, i + 1), &own);
-      const array b = (*m.model)(tokens(prompt, i, i + 1), &loaded);
-      EXPECT_EQ(max_abs_diff(a, b), 0.0) << "step " << i;
-    }
-  }
-}
-
 // mlx-lm's RotatingKVCache saves its ring buffer as is, with _idx at the oldest entry.
 TEST(PromptCache, RotatedMlxLmStateComesBackInTemporalOrder) {
   lm::RotatingKVCache c(4);
@@ -447,6 +409,37 @@ TEST(PromptCache, LayersMustAgreeOnWhatTheyHold) {
   ASSERT_FALSE(conv.empty());
   g.arrays.erase(conv);
   expect_format_error(written(g, "lfm2_no_state"), *lfm2.model, "state 0 is missing");
+}
+
+// mlx-lm's Gemma 2 has no make_cache: every layer is a KVCache. Such a file continues here
+// exactly as our own cache does while it fits the sliding window (8), and is a clear error
+// past it.
+TEST(PromptCache, MlxLmGemmaTwoFullCachesLoadWhileTheyFitTheWindow) {
+  auto m = lm::load(fixture("lm/gemma2"));
+  const auto prompt = fixture_prompt("gemma2");
+  for (const int n : {6, 12}) {
+    Cache full;  // as mlx-lm builds it
+    for (size_t i = 0; i < m.model->make_cache().size(); ++i) {
+      full.push_back(std::make_unique<lm::KVCache>());
+    }
+    (*m.model)(tokens(prompt, 0, n), &full);
+    const std::string file = temp_file("gemma2_full");
+    lm::save_prompt_cache(file, full);
+    if (n > 8) {
+      expect_format_error(file, *m.model, "attends over the last 8");
+      continue;
+    }
+    Cache loaded = lm::load_prompt_cache(file, *m.model);
+    std::filesystem::remove(file);
+    EXPECT_EQ(loaded[0]->class_name(), "RotatingKVCache");
+    Cache own = m.model->make_cache();
+    (*m.model)(tokens(prompt, 0, n), &own);
+    for (int i = n; i < n + 4; ++i) {  // past the window: the rotating layers drop keys
+      const array a = (*m.model)(tokens(prompt, i, i + 1), &own);
+      const array b = (*m.model)(tokens(prompt, i, i + 1), &loaded);
+      EXPECT_EQ(max_abs_diff(a, b), 0.0) << "step " << i;
+    }
+  }
 }
 
 // ------------------------------------------------------------------------------ trim
