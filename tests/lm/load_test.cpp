@@ -347,5 +347,22 @@ TEST_F(LmLoad, AbsentTieSettingFollowsTheCheckpoint) {
   }
 }
 
+// As mlx-lm, a Qwen3-MoE without experts is dense in every layer: Qwen3's own weights run
+// under model_type qwen3_moe with num_experts 0 and give Qwen3's logits.
+TEST_F(LmLoad, Qwen3MoeWithoutExpertsIsDense) {
+  const std::string dir = copy_of("qwen3");
+  auto c = read_json(dir + "/config.json");
+  c["model_type"] = "qwen3_moe";
+  c["num_experts"] = 0;
+  write_json(dir + "/config.json", c);
+  const auto ids = fixture_prompt("qwen3");
+  const array x(ids.begin(), {1, int(ids.size())}, int32);
+  const array want = (*lm::load(fixture("lm/qwen3")).model)(x, nullptr);
+  EXPECT_TRUE(array_equal((*lm::load(dir).model)(x, nullptr), want).item<bool>());
+  c["num_experts"] = -1;
+  write_json(dir + "/config.json", c);
+  expect_error<FormatError>(dir, {"num_experts"});
+}
+
 }  // namespace
 }  // namespace mlxcpp::test

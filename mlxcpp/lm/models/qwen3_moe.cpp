@@ -14,12 +14,16 @@ std::unique_ptr<Model> make_qwen3_moe(const ModelConfig& c, const QuantPlan& q) 
   o.qkv_bias = c.get_bool("attention_bias", false);
   o.o_bias = o.qkv_bias;
   o.norm_eps = c.get_positive_float("rms_norm_eps", 1e-6f);
-  const int experts = c.get_positive("num_experts");
-  const int top_k = c.get_positive("num_experts_per_tok");
+  // As mlx-lm: no experts makes every layer a dense MLP.
+  const int experts = c.get_int("num_experts");
+  if (experts < 0) {
+    c.fail("num_experts", "must not be negative");
+  }
+  const int top_k = experts > 0 ? c.get_positive("num_experts_per_tok") : 0;
   if (top_k > experts) {
     c.fail("num_experts_per_tok", "exceeds num_experts");
   }
-  const int moe_size = c.get_positive("moe_intermediate_size");
+  const int moe_size = experts > 0 ? c.get_positive("moe_intermediate_size") : 0;
   const bool norm_topk = c.get_bool("norm_topk_prob", false);
   const int sparse_step = c.get_positive("decoder_sparse_step", 1);
   std::vector<int> dense_layers;
@@ -39,8 +43,9 @@ std::unique_ptr<Model> make_qwen3_moe(const ModelConfig& c, const QuantPlan& q) 
   const nn::RoPE rope =
       make_rope(c, o.head_dim, c.get_positive_float("rope_theta", 1000000.0f), false);
   auto ff = [&](int i, const std::string& path) {
-    const bool dense =
-        std::count(dense_layers.begin(), dense_layers.end(), i) > 0 || (i + 1) % sparse_step != 0;
+    const bool dense = experts == 0 ||
+                       std::count(dense_layers.begin(), dense_layers.end(), i) > 0 ||
+                       (i + 1) % sparse_step != 0;
     std::unique_ptr<FeedForward> f;
     if (dense) {
       f = std::make_unique<SwiGLUMLP>(o.hidden_size, o.intermediate_size, false, false, q,
