@@ -684,6 +684,23 @@ void run_gemv(const Problem& p, const std::vector<Product>& prods, Kernel kernel
   });
 }
 
+// run_gemv for up to kGemvBlockedMaxRows rows: one pass per block of kGemvMaxRows rows, W
+// staying in the cache between the passes. ns as for run_gemv.
+void run_gemv_blocks(const Problem& p, const std::vector<Product>& prods, Kernel kernel,
+                     const std::vector<int64_t>& ns = {}) {
+  for (int64_t r0 = 0; r0 < p.M; r0 += kGemvMaxRows) {
+    Problem q = p;
+    q.M = std::min(kGemvMaxRows, p.M - r0);
+    std::vector<Product> block = prods;
+    for (size_t i = 0; i < block.size(); ++i) {
+      const int64_t n = ns.empty() ? p.N : ns[i];
+      block[i].x = static_cast<const char*>(block[i].x) + r0 * p.K * size_of(p.dtype);
+      block[i].out = static_cast<char*>(block[i].out) + r0 * n * size_of(p.dtype);
+    }
+    run_gemv(q, block, kernel, ns);
+  }
+}
+
 // ------------------------------------------------------------------- GEMM
 
 // bfloat16 activations on a CPU with AVX-512 BF16: products of x and the codes are exact
@@ -772,17 +789,7 @@ void run_products(const Problem& p, const std::vector<Product>& prods) {
   } else if (p.M <= kGemvMaxRows) {
     run_gemv(p, prods, kernel);
   } else if (p.M <= kGemvBlockedMaxRows) {
-    // A few GEMV passes over blocks of rows: W stays in the cache between them.
-    for (int64_t r0 = 0; r0 < p.M; r0 += kGemvMaxRows) {
-      Problem q = p;
-      q.M = std::min(kGemvMaxRows, p.M - r0);
-      std::vector<Product> block = prods;
-      for (auto& pr : block) {
-        pr.x = static_cast<const char*>(pr.x) + r0 * p.K * size_of(p.dtype);
-        pr.out = static_cast<char*>(pr.out) + r0 * p.N * size_of(p.dtype);
-      }
-      run_gemv(q, block, kernel);
-    }
+    run_gemv_blocks(p, prods, kernel);
   } else {
     for (const auto& pr : prods) {
       gemm_product(p, pr, kernel);
@@ -986,8 +993,8 @@ void QuantizedMatmulMany::eval_cpu(const std::vector<array>& inputs, std::vector
   }
   const Problem& p = problems[0];
   const Kernel kernel = cpu::quant::active_kernel();
-  if (p.K > 0 && kernel != Kernel::scalar && p.M <= kGemvMaxRows) {
-    return run_gemv(p, prods, kernel, ns);
+  if (p.K > 0 && kernel != Kernel::scalar && p.M <= kGemvBlockedMaxRows) {
+    return run_gemv_blocks(p, prods, kernel, ns);
   }
   // Many rows (or no inner dimension, or the scalar reference): one product at a time.
   for (size_t i = 0; i < prods.size(); ++i) {
