@@ -280,9 +280,17 @@ array categorical_inverse_cdf(const array& logits, const Shape& shape,
   // With an infinite maximum exp(x - m) is NaN; the maximal entries then share the mass.
   const array w =
       where(isinf(m, s), astype(equal(x, m, s), dtype, s), exp(subtract(x, m, s), s), s);
-  const array cdf = cumsum(w, 0, false, false, s);
-  const array u = multiply(uniform(shape, float32, key, s), sum(w, s), s);
-  return subtract(searchsorted(cdf, u, "right", s), array(1u, uint32), s);
+  // Inclusive cdf, scaled by its own last value: a draw below it lands on an entry of
+  // positive weight. (A total summed another way can exceed the cdf's, and the draws past
+  // it picked the last entry, whatever its weight.)
+  const int n = static_cast<int>(w.size());
+  const array cdf = cumsum(w, 0, false, true, s);
+  const array total = slice(cdf, {n - 1}, {n}, s);
+  const array u = multiply(uniform(shape, float32, key, s), total, s);
+  // Rounding can still put a draw at the total: it goes to the last entry of positive weight.
+  const array last = max(
+      where(greater(w, array(0.0f, dtype), s), arange(0, n, uint32, s), array(0u, uint32), s), s);
+  return minimum(astype(searchsorted(cdf, u, "right", s), uint32, s), last, s);
 }
 
 array categorical_impl(const array& logits, int axis, const Shape& shape,

@@ -87,9 +87,11 @@ GenerationResult ChatSession::send(const std::string& user_text, const Generatio
   }
   const std::vector<int> fresh(prompt.begin() + long(common), prompt.end());
   last_prefill_ = int(fresh.size());
+  GenerationOptions turn = options;
+  turn.sampler.seed ^= turns_++ * 0x9E3779B97F4A7C15ull;
   GenerationResult r;
   try {
-    r = generate(model_, fresh, options, on_text, &cache_);
+    r = generate(model_, fresh, turn, on_text, &cache_);
   } catch (...) {
     // The history stays as it was; the cache may hold part of this turn's prompt (or, past
     // the prefill, tokens no longer known), which the next turn trims or starts over from.

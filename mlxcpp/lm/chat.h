@@ -29,7 +29,9 @@ class ChatSession {
   /** `system_prompt` (if not empty) opens the conversation. The model must outlive it. */
   ChatSession(const LoadedModel& model, std::string system_prompt = {}, PromptOptions options = {});
 
-  /** Adds a user turn, generates the reply (streamed to on_text) and adds it. */
+  /** Adds a user turn, generates the reply (streamed to on_text) and adds it. Each turn
+   *  samples from its own random stream (as mlx-lm's, which continues across turns): the
+   *  options' seed for the session's first turn, mixed with the turn's number after. */
   GenerationResult send(const std::string& user_text, const GenerationOptions& options,
                         const TextCallback& on_text = {});
   /** Forgets the conversation and the cache (keeps the system prompt). */
@@ -49,6 +51,7 @@ class ChatSession {
   nlohmann::ordered_json messages_;
   Cache cache_;
   std::vector<int> cached_;  // the tokens whose keys/values the cache holds
+  uint64_t turns_ = 0;       // send() calls so far (reset() keeps counting)
   int last_prefill_ = 0;
 };
 

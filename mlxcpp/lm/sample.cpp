@@ -8,6 +8,7 @@
 
 #include "mlxcpp/core/ops.h"
 #include "mlxcpp/core/random.h"
+#include "mlxcpp/core/transforms.h"
 
 namespace mlxcpp::lm {
 
@@ -44,6 +45,7 @@ array apply_top_k(const array& logprobs, int k) {
 }
 
 array apply_top_p(const array& logprobs, float top_p) {
+  require(top_p >= 0 && top_p <= 1, "top_p must be in [0, 1], got " + std::to_string(top_p));
   const array probs = exp(logprobs);
   const array order = argsort(logprobs, -1);
   const array cumulative = cumsum(take_along_axis(probs, order, -1), -1);
@@ -51,8 +53,11 @@ array apply_top_p(const array& logprobs, float top_p) {
   const array positions = broadcast_to(arange(0, vocab, order.dtype()), order.shape());
   const array inverse = put_along_axis(zeros_like(order), order, positions, -1);
   const array cum = take_along_axis(cumulative, inverse, -1);
-  return where(greater(cum, array(1.0f - top_p, cum.dtype())), logprobs,
-               minus_inf(logprobs.dtype()));
+  // The most likely token always stays: with a tiny top_p, 1 - top_p rounds to 1 and the
+  // float total can fall short of it, which would remove every token.
+  const array keep = logical_or(greater(cum, array(1.0f - top_p, cum.dtype())),
+                                equal(inverse, array(vocab - 1, inverse.dtype())));
+  return where(keep, logprobs, minus_inf(logprobs.dtype()));
 }
 
 array apply_min_p(const array& logprobs, float min_p, int min_tokens_to_keep) {
@@ -100,7 +105,8 @@ array apply_xtc(const array& logits, float probability, float threshold,
 }
 
 Sampler::Sampler(const SamplerOptions& o) : o_(o), key_(random::key(o.seed)) {
-  require(o.temp >= 0 && std::isfinite(o.temp), "temp must be finite and >= 0");
+  require(o.temp >= 0 && std::isfinite(o.temp) && (o.temp == 0 || std::isfinite(1.0f / o.temp)),
+          "temp must be finite and >= 0 (and not so small that 1 / temp overflows)");
   require(o.top_p >= 0 && o.top_p <= 1, "top_p must be in [0, 1]");
   require(o.min_p >= 0 && o.min_p <= 1, "min_p must be in [0, 1]");
   require(o.min_tokens_to_keep >= 1, "min_tokens_to_keep must be positive");
@@ -129,16 +135,28 @@ array Sampler::filter(const array& logprobs) {
 }
 
 int Sampler::sample(const array& logprobs) {
+  require(logprobs.ndim() == 1 || (logprobs.ndim() == 2 && logprobs.shape(0) == 1),
+          "expected the log-probabilities of one token ([vocab] or [1, vocab]), got " +
+              std::to_string(logprobs.ndim()) + " dimensions of " +
+              std::to_string(logprobs.size()) + " values");
   array token = array(0);
+  array x = logprobs;
   if (o_.temp == 0) {
     token = argmax(reshape(logprobs, {-1}));
   } else {
-    const array x = filter(logprobs);
+    x = filter(logprobs);
     auto [next, sub] = random::split(key_);
     key_ = next;
     token = random::categorical(multiply(x, array(1.0f / o_.temp, x.dtype())), -1, sub);
   }
-  token.eval();
+  // A NaN (a +inf logit becomes one in log_softmax), or no finite value left, leaves no
+  // distribution to sample: an error rather than an arbitrary token.
+  const array broken = logical_or(any(isnan(x)), logical_not(isfinite(max(x))));
+  eval({token, broken});
+  if (broken.item<bool>()) {
+    throw std::invalid_argument(
+        "[sampler] the log-probabilities hold NaN or no finite value (a broken model output?)");
+  }
   return static_cast<int>(astype(reshape(token, {}), int32).item<int32_t>());
 }
 
@@ -150,7 +168,13 @@ void validate(const LogitsOptions& o, int vocab) {
     }
     require(std::isfinite(bias), "logit_bias values must be finite");
   }
-  require(!o.repetition_penalty || *o.repetition_penalty >= 0, "repetition_penalty must be >= 0");
+  require(
+      !o.repetition_penalty || (*o.repetition_penalty >= 0 && std::isfinite(*o.repetition_penalty)),
+      "repetition_penalty must be finite and >= 0");
+  require(!o.presence_penalty || std::isfinite(*o.presence_penalty),
+          "presence_penalty must be finite");
+  require(!o.frequency_penalty || std::isfinite(*o.frequency_penalty),
+          "frequency_penalty must be finite");
   require(o.repetition_context_size >= 0 && o.presence_context_size >= 0 &&
               o.frequency_context_size >= 0,
           "context sizes must be >= 0");

@@ -29,7 +29,8 @@ class Sampler {
  public:
   /** Checks the options (std::invalid_argument naming the bad one). */
   explicit Sampler(const SamplerOptions& options);
-  /** A token id from logprobs [vocab] (or [1, vocab]). */
+  /** A token id from logprobs [vocab] (or [1, vocab]); std::invalid_argument for another
+   *  shape, or when they hold NaN or (after the filters) no finite value. */
   int sample(const array& logprobs);
   /** The filtered log-probabilities sampling draws from (before the temperature). */
   array filter(const array& logprobs);

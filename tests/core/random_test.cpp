@@ -364,6 +364,21 @@ TEST(RandomDistributions, CategoricalFollowsTheLogits) {
   EXPECT_TRUE(all(equal(rnd::categorical(inf_logits, 0, Shape{100}, key), array(1u))).item<bool>());
 }
 
+// A vocabulary-sized distribution whose last entry has no weight: the draws near the top of
+// the cdf once picked it (the total the draw was scaled by, a pairwise sum, exceeded the
+// cdf's own; ~5 in 20000 draws at this spread). Zero-weight entries are never drawn.
+TEST(RandomDistributions, CategoricalNeverDrawsAZeroWeightEntry) {
+  const int n = 151936;
+  array logits = multiply(rnd::normal({n}, float32, rnd::key(11)), array(4.0f));
+  logits = concatenate({slice(logits, {0}, {n - 1}), array({-INFINITY})});
+  logits = put_along_axis(logits, array({5}), array({-INFINITY}), 0);
+  const auto draws = values<uint32_t>(rnd::categorical(logits, 0, Shape{200000}, rnd::key(12)));
+  for (const uint32_t d : draws) {
+    ASSERT_LT(d, uint32_t(n - 1));
+    ASSERT_NE(d, 5u);
+  }
+}
+
 TEST(RandomErrors, BadArgumentsAreRejected) {
   const array key = rnd::key(0);
   EXPECT_THROW(rnd::bits({-1}, 4, key), std::invalid_argument);

@@ -40,6 +40,33 @@ TEST(Chat, PromptIsTheTemplateRenderedAndEncoded) {
                std::invalid_argument);
 }
 
+// Each turn samples from its own stream (mlx-lm's continues across turns): the first turn
+// with the seed itself, the next with the seed mixed with its number, so the same question
+// after /reset is not answered from the same random numbers.
+TEST(Chat, EachTurnSamplesFromItsOwnStream) {
+  auto& m = qwen3();
+  lm::GenerationOptions o;
+  o.max_tokens = 12;
+  o.sampler.temp = 1.5f;
+  o.sampler.seed = 5;
+  lm::ChatSession chat(m);
+  const auto first = chat.send("Hello there", o);
+  chat.reset();
+  const auto second = chat.send("Hello there", o);
+  const auto prompt = lm::encode_messages(m, {{{"role", "user"}, {"content", "Hello there"}}});
+  auto ids = [](const lm::GenerationResult& r) {
+    std::vector<int> out;
+    for (const auto& t : r.tokens) {
+      out.push_back(t.token);
+    }
+    return out;
+  };
+  EXPECT_EQ(ids(first), ids(lm::generate(m, prompt, o)));
+  o.sampler.seed = 5 ^ 0x9E3779B97F4A7C15ull;
+  EXPECT_EQ(ids(second), ids(lm::generate(m, prompt, o)));
+  EXPECT_NE(ids(first), ids(second));
+}
+
 TEST(Chat, KeepsTheCacheAcrossTurnsAndMatchesAFreshRun) {
   auto& m = qwen3();
   lm::GenerationOptions o;

@@ -440,6 +440,43 @@ TEST(Sampler, DrawsFollowTheFilteredTemperedDistribution) {
   expect_frequencies(o, p, {0.25, 0, 0.75, 0});
 }
 
+// No distribution left to sample is an error, never an arbitrary token: NaN (a +inf logit
+// gives NaN log-probabilities), nothing finite, another shape. A tiny top_p keeps the most
+// likely token (1 - top_p rounds to 1); temperatures whose inverse overflows, non-finite
+// penalties and a NaN top_p are rejected.
+TEST(Sampler, BrokenInputsAreErrors) {
+  const array lp = logprobs_of({0.05f, 0.5f, 0.15f, 0.3f});
+  for (const float temp : {0.0f, 1.0f}) {
+    lm::SamplerOptions o;
+    o.temp = temp;
+    lm::Sampler s(o);
+    EXPECT_THROW(s.sample(array({0.0f, NAN, -1.0f, -2.0f})), std::invalid_argument);
+    EXPECT_THROW(s.sample(full({4}, -INFINITY)), std::invalid_argument);
+    EXPECT_THROW(s.sample(zeros({2, 4})), std::invalid_argument);
+    EXPECT_EQ(s.sample(array({-INFINITY, 0.0f, -INFINITY, -INFINITY})), 1);
+  }
+  lm::SamplerOptions o;
+  o.temp = 1.0f;
+  o.top_p = 1e-9f;
+  lm::Sampler tiny(o);
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(tiny.sample(lp), 1);
+  }
+  o.top_p = 1.0f;
+  o.temp = 1e-39f;
+  EXPECT_THROW(lm::Sampler{o}, std::invalid_argument);
+  EXPECT_THROW(lm::apply_top_p(lp, NAN), std::invalid_argument);
+  lm::LogitsOptions l;
+  l.presence_penalty = NAN;
+  EXPECT_THROW(lm::validate(l, 4), std::invalid_argument);
+  l = {};
+  l.frequency_penalty = -INFINITY;
+  EXPECT_THROW(lm::validate(l, 4), std::invalid_argument);
+  l = {};
+  l.repetition_penalty = INFINITY;
+  EXPECT_THROW(lm::validate(l, 4), std::invalid_argument);
+}
+
 TEST(Sampler, SeedsMakeRunsReproducible) {
   const array lp = logprobs_of({0.25f, 0.25f, 0.25f, 0.25f});
   auto run = [&](uint64_t seed) {

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 #include <optional>
+#include <random>
 
 #include "mlxcpp/lm/chat.h"
 #include "tools/cli/commands.h"
@@ -17,7 +18,7 @@ void register_chat(CLI::App& app, Action& action) {
     std::string model, system_prompt;
     int max_tokens = 256;  // mlx_lm.chat's defaults
     float temp = 0.0f, top_p = 1.0f;
-    uint64_t seed = 0;
+    std::optional<uint64_t> seed;  // none: a fresh one each run, as mlx_lm.chat
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("chat", "Chat with a model (streaming; /reset, /exit)");
@@ -27,14 +28,14 @@ void register_chat(CLI::App& app, Action& action) {
       ->check(CLI::Range(0, INT_MAX));
   cmd->add_option("--temp", o->temp, "Sampling temperature (0: greedy)");
   cmd->add_option("--top-p", o->top_p, "Nucleus sampling threshold");
-  cmd->add_option("--seed", o->seed, "Random seed for sampling");
+  cmd->add_option("--seed", o->seed, "Random seed for sampling (default: a fresh one)");
   cmd->callback([o, &action] {
     action = [o] {
       lm::GenerationOptions g;
       g.max_tokens = o->max_tokens;
       g.sampler.temp = o->temp;
       g.sampler.top_p = o->top_p;
-      g.sampler.seed = o->seed;
+      g.sampler.seed = o->seed ? *o->seed : std::random_device{}();
       const lm::Sampler check_sampler(g.sampler);  // bad options fail before the model loads
       const lm::LoadedModel model = lm::load(o->model);
       lm::ChatSession chat(model, o->system_prompt);
