@@ -141,5 +141,28 @@ INSTANTIATE_TEST_SUITE_P(Folders, LmGoldenFolder, ::testing::ValuesIn(goldens())
                            return n;
                          });
 
+// mlx-lm's Gemma 3 adds float16 residuals in float32 and clips them to float16's range: a
+// layer whose output overflows float16 (a post-attention norm scaled by 1e5 here) leaves the
+// logits finite. Unscaled, the float16 model stays near the float32 one.
+TEST(LmGemma3, Float16ResidualsAreClipped) {
+  auto m = lm::load(fixture("lm/gemma3_text"));
+  const auto ids = fixture_prompt("gemma3_text");
+  const array x(ids.begin(), {1, int(ids.size())}, int32);
+  const array want = (*m.model)(x, nullptr);
+  std::unordered_map<std::string, array> half;
+  for (const auto& [name, a] : m.model->parameters()) {
+    half.emplace(name, issubdtype(a->dtype(), floating) ? astype(*a, float16) : *a);
+  }
+  m.model->load_weights(half, "float16 copy");
+  const array got = (*m.model)(x, nullptr);
+  // The bfloat16 folders' tolerance (1.0) scaled by float16's 8x finer rounding, with a
+  // factor 2 of margin for other kernel paths; measured 0.11 on logits up to 11.6.
+  EXPECT_LE(max(abs(subtract(astype(got, float32), want))).item<float>(), 0.25f);
+  const std::string norm = "model.layers.0.post_attention_layernorm.weight";
+  half.insert_or_assign(norm, full(half.at(norm).shape(), 1e5f, float16));
+  m.model->load_weights(half, "float16 copy, overflowing");
+  EXPECT_TRUE(all(isfinite((*m.model)(x, nullptr))).item<bool>());
+}
+
 }  // namespace
 }  // namespace mlxcpp::test

@@ -130,7 +130,8 @@ class GemmaModel::Attention : public nn::Module {
 class GemmaModel::Block : public nn::Module {
  public:
   Block(const GemmaOptions& o, int layer, const QuantPlan& q, const std::string& path)
-      : attn_(o, layer, q, path + ".self_attn"),
+      : clip_(o.clip_residual),
+        attn_(o, layer, q, path + ".self_attn"),
         input_layernorm_(o.base.hidden_size, o.base.norm_eps),
         post_attention_layernorm_(o.base.hidden_size, o.base.norm_eps),
         pre_feedforward_layernorm_(o.base.hidden_size, o.base.norm_eps),
@@ -154,16 +155,26 @@ class GemmaModel::Block : public nn::Module {
   }
 
   array operator()(const array& x, LayerCache* cache) const {
-    const array h = add(x, post_attention_layernorm_(attn_(input_layernorm_(x), cache)));
+    const array h = residual(x, post_attention_layernorm_(attn_(input_layernorm_(x), cache)));
     const array f = pre_feedforward_layernorm_(h);
     const array r = (*down_proj_)(multiply(nn::gelu_approx((*gate_proj_)(f)), (*up_proj_)(f)));
-    return add(h, post_feedforward_layernorm_(r));
+    return residual(h, post_feedforward_layernorm_(r));
   }
 
  private:
+  array residual(const array& x, const array& y) const {
+    if (!clip_ || x.dtype() != float16) {
+      return add(x, y);
+    }
+    const float bound = 65504.0f;  // float16's largest finite value
+    return astype(clip(add(astype(x, float32), astype(y, float32)), array(-bound), array(bound)),
+                  float16);
+  }
+
   struct Group : nn::Module {
     using nn::Module::child;
   };
+  bool clip_;
   Attention attn_;
   Group mlp_;
   std::unique_ptr<nn::LinearLayer> gate_proj_, up_proj_, down_proj_;

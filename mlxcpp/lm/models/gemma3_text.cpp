@@ -33,6 +33,7 @@ std::unique_ptr<Model> make_gemma3_text(const ModelConfig& c, const QuantPlan& q
   }
   o.embed_scale = static_cast<float>(bfloat16_t(std::sqrt(float(b.hidden_size))));
   o.sliding_window = c.get_positive("sliding_window", 512);
+  o.clip_residual = true;
   const int pattern = c.get_positive("sliding_window_pattern", 6);
   o.is_sliding = [pattern](int layer) { return layer % pattern != pattern - 1; };
   const nn::RoPE local(b.head_dim, false, c.get_positive_float("rope_local_base_freq", 10000.0f));
