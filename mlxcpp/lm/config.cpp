@@ -184,6 +184,29 @@ nn::QuantSpec parse_spec(const nlohmann::json& q, const nn::QuantSpec& base, con
 
 }  // namespace
 
+std::vector<std::string> layer_types(const ModelConfig& c, int layers,
+                                     const std::vector<std::string>& allowed) {
+  const auto& types = c.raw("layer_types");
+  if (!types.is_array() || int64_t(types.size()) != layers) {
+    c.fail("layer_types", "expected a list of " + std::to_string(layers) + " layer types");
+  }
+  std::string names;
+  for (const auto& a : allowed) {
+    names += (names.empty() ? "" : ", ") + a;
+  }
+  std::vector<std::string> out;
+  for (const auto& t : types) {
+    if (!t.is_string()) {
+      c.fail("layer_types", "expected strings, got " + t.dump());
+    }
+    out.push_back(t.get<std::string>());
+    if (std::find(allowed.begin(), allowed.end(), out.back()) == allowed.end()) {
+      c.fail("layer_types", "'" + out.back() + "' is not a layer type (" + names + ")");
+    }
+  }
+  return out;
+}
+
 QuantPlan::QuantPlan(const ModelConfig& config, std::vector<std::string> names)
     : config_(&config), names_(std::move(names)) {
   std::sort(names_.begin(), names_.end());

@@ -48,6 +48,11 @@ class ModelConfig {
  *  value past INT64_MAX, which get<int64_t>() would wrap). */
 std::optional<int64_t> integer_in(const nlohmann::json& v, int64_t lo, int64_t hi);
 
+/** config["layer_types"]: a list of `layers` strings, each one of `allowed` (FormatError
+ *  naming the key otherwise). */
+std::vector<std::string> layer_types(const ModelConfig& c, int layers,
+                                     const std::vector<std::string>& allowed);
+
 /** Which layers are quantized and how, as mlx-lm decides it: a per-layer entry of
  *  config["quantization"] (an object, or false), else quantized when the checkpoint has
  *  "<path>.scales", with the global group size, bits and mode. */

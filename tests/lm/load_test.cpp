@@ -364,5 +364,49 @@ TEST_F(LmLoad, Qwen3MoeWithoutExpertsIsDense) {
   expect_error<FormatError>(dir, {"num_experts"});
 }
 
+// Llama configs may name sliding-window layers (layer_types, as mlx-lm's llama reads them):
+// those layers get a rotating cache and attend over the last sliding_window keys. A window
+// past the prompt changes nothing; a window of 4 changes the logits from the fifth position
+// on, and decoding token by token through the caches gives the full forward's logits.
+TEST_F(LmLoad, LlamaSlidingLayersFollowLayerTypes) {
+  const std::string dir = copy_of("llama");
+  auto c = read_json(dir + "/config.json");
+  c["layer_types"] = {"sliding_attention", "full_attention", "sliding_attention"};
+  const auto ids = fixture_prompt("llama");
+  const int n = int(ids.size());
+  const array x(ids.begin(), {1, n}, int32);
+  const array plain = (*lm::load(fixture("lm/llama")).model)(x, nullptr);
+  c["sliding_window"] = n;
+  write_json(dir + "/config.json", c);
+  EXPECT_TRUE(array_equal((*lm::load(dir).model)(x, nullptr), plain).item<bool>());
+
+  c["sliding_window"] = 4;
+  write_json(dir + "/config.json", c);
+  auto m = lm::load(dir);
+  const array windowed = (*m.model)(x, nullptr);
+  auto rows = [](const array& a, int from, int to) {
+    return slice(a, {0, from, 0}, {1, to, a.shape(2)});
+  };
+  auto diff = [](const array& a, const array& b) { return max(abs(subtract(a, b))).item<float>(); };
+  const float atol = 2e-4f;  // the llama folder's logits tolerance
+  EXPECT_LE(diff(rows(windowed, 0, 4), rows(plain, 0, 4)), atol);
+  EXPECT_GT(diff(rows(windowed, 4, n), rows(plain, 4, n)), 1e-2f);
+  lm::Cache cache = m.model->make_cache();
+  EXPECT_EQ(cache[0]->class_name(), "RotatingKVCache");
+  EXPECT_EQ(cache[1]->class_name(), "KVCache");
+  for (int i = 0; i < n; ++i) {
+    const array step = (*m.model)(slice(x, {0, i}, {1, i + 1}), &cache);
+    ASSERT_LE(diff(step, rows(windowed, i, i + 1)), atol) << "position " << i;
+  }
+
+  c["layer_types"] = {"sliding_attention", "full_attention", "linear_attention"};
+  write_json(dir + "/config.json", c);
+  expect_error<FormatError>(dir, {"layer_types", "'linear_attention'"});
+  c["layer_types"] = {"sliding_attention", "full_attention", "sliding_attention"};
+  c.erase("sliding_window");
+  write_json(dir + "/config.json", c);
+  expect_error<FormatError>(dir, {"sliding_window"});
+}
+
 }  // namespace
 }  // namespace mlxcpp::test

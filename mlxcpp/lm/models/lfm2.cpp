@@ -70,19 +70,9 @@ std::vector<bool> attention_layers(const ModelConfig& c, int layers) {
       out[size_t(*layer)] = true;
     }
   } else {
-    const auto& types = c.raw("layer_types");
-    if (!types.is_array() || int(types.size()) != layers) {
-      c.fail("layer_types", "expected a list of " + std::to_string(layers) + " layer types");
-    }
+    const auto types = layer_types(c, layers, {"conv", "full_attention"});
     for (size_t i = 0; i < types.size(); ++i) {
-      if (!types[i].is_string()) {
-        c.fail("layer_types", "expected strings, got " + types[i].dump());
-      }
-      const std::string type = types[i].get<std::string>();
-      if (type != "full_attention" && type != "conv") {
-        c.fail("layer_types", "'" + type + "' is not a layer type (conv or full_attention)");
-      }
-      out[i] = type == "full_attention";
+      out[i] = types[i] == "full_attention";
     }
   }
   return out;

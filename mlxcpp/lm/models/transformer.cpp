@@ -44,11 +44,12 @@ DecoderOptions llama_style_options(const ModelConfig& c, const QuantPlan& q) {
 }
 
 Attention::Attention(const DecoderOptions& o, nn::RoPE rope, const QuantPlan& q,
-                     const std::string& path)
+                     const std::string& path, std::optional<int> window)
     : heads_(o.num_heads),
       kv_heads_(o.num_kv_heads),
       head_dim_(o.head_dim),
       scale_(1.0f / std::sqrt(float(o.head_dim))),
+      window_(window),
       rope_(std::move(rope)) {
   const int h = o.hidden_size;
   if (o.fused_qkv) {
@@ -95,7 +96,7 @@ array Attention::operator()(const array& x, LayerCache* cache) const {
   const int offset = cache ? cache->offset() : 0;
   q = rope_(q, offset);
   k = rope_(k, offset);
-  array o = cached_attention(q, k, v, cache, scale_);
+  array o = cached_attention(q, k, v, cache, scale_, window_);
   o = reshape(transpose(o, {0, 2, 1, 3}), {b, t, heads_ * head_dim_});
   return (*o_proj_)(o);
 }
@@ -126,10 +127,11 @@ array SwiGLUMLP::operator()(const array& x) const {
 
 DecoderBlock::DecoderBlock(const DecoderOptions& o, nn::RoPE rope, const QuantPlan& q,
                            const std::string& path,
-                           std::pair<std::string, std::unique_ptr<FeedForward>> ff)
+                           std::pair<std::string, std::unique_ptr<FeedForward>> ff,
+                           std::optional<int> window)
     : input_layernorm_(o.hidden_size, o.norm_eps),
       post_attention_layernorm_(o.hidden_size, o.norm_eps),
-      self_attn_(o, std::move(rope), q, path + ".self_attn"),
+      self_attn_(o, std::move(rope), q, path + ".self_attn", window),
       mlp_(std::move(ff.second)) {
   child("input_layernorm", input_layernorm_);
   child("post_attention_layernorm", post_attention_layernorm_);
@@ -158,7 +160,10 @@ DecoderModel::DecoderModel(const DecoderOptions& o, const nn::RoPE& rope, const 
   for (int i = 0; i < o.num_layers; ++i) {
     const std::string name = "layers." + std::to_string(i);
     const std::string path = "model." + name;
-    body_.layers.push_back(std::make_unique<DecoderBlock>(o, rope, q, path, feed_forward(i, path)));
+    const std::optional<int> window =
+        is_sliding(i) ? std::optional<int>(o.sliding_window) : std::nullopt;
+    body_.layers.push_back(
+        std::make_unique<DecoderBlock>(o, rope, q, path, feed_forward(i, path), window));
     body_.child(name, *body_.layers.back());
   }
   body_.norm = std::make_unique<nn::RMSNorm>(o.hidden_size, o.norm_eps);
@@ -192,7 +197,11 @@ array DecoderModel::operator()(const array& tokens, Cache* cache) {
 Cache DecoderModel::make_cache() const {
   Cache c;
   for (size_t i = 0; i < body_.layers.size(); ++i) {
-    c.push_back(std::make_unique<KVCache>());
+    if (is_sliding(int(i))) {
+      c.push_back(std::make_unique<RotatingKVCache>(options_.sliding_window));
+    } else {
+      c.push_back(std::make_unique<KVCache>());
+    }
   }
   return c;
 }

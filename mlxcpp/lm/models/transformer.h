@@ -34,6 +34,10 @@ struct DecoderOptions {
   bool fused_qkv = false;      // one qkv_proj (Phi-3)
   bool fused_gate_up = false;  // one gate_up_proj (Phi-3)
   bool tie_word_embeddings = true;
+  /** Layers that attend over the last sliding_window keys only (a rotating cache); empty:
+   *  none. */
+  std::vector<bool> sliding_layers;
+  int sliding_window = 0;
 };
 
 /** FormatError unless the widths layers compute in int (heads x head_dim with the fused
@@ -47,12 +51,15 @@ DecoderOptions llama_style_options(const ModelConfig& c, const QuantPlan& q);
 
 class Attention : public nn::Module {
  public:
-  Attention(const DecoderOptions& o, nn::RoPE rope, const QuantPlan& q, const std::string& path);
+  /** window: attend over the last `window` keys only. */
+  Attention(const DecoderOptions& o, nn::RoPE rope, const QuantPlan& q, const std::string& path,
+            std::optional<int> window = std::nullopt);
   array operator()(const array& x, LayerCache* cache) const;
 
  private:
   int heads_, kv_heads_, head_dim_;
   float scale_;
+  std::optional<int> window_;
   nn::RoPE rope_;
   std::unique_ptr<nn::LinearLayer> qkv_proj_, q_proj_, k_proj_, v_proj_, o_proj_;
   std::unique_ptr<nn::RMSNorm> q_norm_, k_norm_;
@@ -82,7 +89,8 @@ using FeedForwardFactory = std::function<std::pair<std::string, std::unique_ptr<
 class DecoderBlock : public nn::Module {
  public:
   DecoderBlock(const DecoderOptions& o, nn::RoPE rope, const QuantPlan& q, const std::string& path,
-               std::pair<std::string, std::unique_ptr<FeedForward>> ff);
+               std::pair<std::string, std::unique_ptr<FeedForward>> ff,
+               std::optional<int> window = std::nullopt);
   array operator()(const array& x, LayerCache* cache) const;
 
  private:
@@ -98,6 +106,7 @@ class DecoderModel : public Model {
   DecoderModel(const DecoderOptions& o, const nn::RoPE& rope, const QuantPlan& q,
                FeedForwardFactory feed_forward = {});
   array operator()(const array& tokens, Cache* cache) override;
+  /** Standard caches; rotating ones (sliding_window) for sliding layers. */
   Cache make_cache() const override;
   /** Drops rotary inv_freq buffers and, when tied, lm_head.weight. */
   std::unordered_map<std::string, array> sanitize(
@@ -114,6 +123,9 @@ class DecoderModel : public Model {
     std::vector<std::unique_ptr<DecoderBlock>> layers;
     std::unique_ptr<nn::RMSNorm> norm;
   };
+  bool is_sliding(int layer) const {
+    return size_t(layer) < options_.sliding_layers.size() && options_.sliding_layers[layer];
+  }
   DecoderOptions options_;
   Body body_;
   std::unique_ptr<nn::LinearLayer> lm_head_;
