@@ -88,7 +88,7 @@ GenerationResult ChatSession::send(const std::string& user_text, const Generatio
   const std::vector<int> fresh(prompt.begin() + long(common), prompt.end());
   last_prefill_ = int(fresh.size());
   GenerationOptions turn = options;
-  turn.sampler.seed ^= turns_++ * 0x9E3779B97F4A7C15ull;
+  turn.sampler.seed ^= turns_ * 0x9E3779B97F4A7C15ull;
   GenerationResult r;
   try {
     r = generate(model_, fresh, turn, on_text, &cache_);
@@ -105,6 +105,7 @@ GenerationResult ChatSession::send(const std::string& user_text, const Generatio
     seen.push_back(t.token);
   }
   track_cache(seen);
+  ++turns_;  // a failed turn, retried, draws from the same stream
   next.push_back({{"role", "assistant"}, {"content", r.text}});
   messages_ = std::move(next);
   return r;

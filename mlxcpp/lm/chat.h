@@ -51,7 +51,7 @@ class ChatSession {
   nlohmann::ordered_json messages_;
   Cache cache_;
   std::vector<int> cached_;  // the tokens whose keys/values the cache holds
-  uint64_t turns_ = 0;       // send() calls so far (reset() keeps counting)
+  uint64_t turns_ = 0;       // turns completed so far (reset() keeps counting)
   int last_prefill_ = 0;
 };
 

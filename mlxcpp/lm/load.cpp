@@ -132,7 +132,13 @@ LoadedModel load(const std::string& path_or_id) {
   check_layer_count(config, names);
   // As mlx-lm: the checkpoint is sanitized (renamed, e.g. per-expert weights stacked) before
   // the plan decides which layers are quantized by looking for "<layer>.scales".
-  weights = build_model(factory, config, names)->sanitize(std::move(weights));
+  try {
+    weights = build_model(factory, config, names)->sanitize(std::move(weights));
+  } catch (const std::invalid_argument& e) {
+    // E.g. per-expert tensors of different shapes, which cannot be stacked.
+    throw FormatError(out.folder, 0,
+                      std::string("[lm::load] the checkpoint's tensors: ") + e.what());
+  }
   names.clear();
   for (const auto& [name, a] : weights) {
     names.push_back(name);

@@ -140,8 +140,6 @@ FileLayout read_layout(const std::string& file) {
   return out;
 }
 
-}  // namespace
-
 // Fills `layer` from its state in the file. A standard layer may come back quantized (mlx-lm's
 // quantized caches start as standard ones), and a sliding-window layer takes a standard
 // state while it fits the window: mlx-lm's Gemma 2 ignores the window and caches every layer
@@ -161,9 +159,13 @@ void load_layer(std::unique_ptr<LayerCache>& layer, const std::string& got, cons
       throw FormatError(file, 0, std::string("[load_prompt_cache] ") + e.what());
     }
   } else if (got == "KVCache" && want == "RotatingKVCache") {
+    if (!meta.empty()) {
+      throw FormatError(file, 0, at + ": KVCache has no meta_state");
+    }
     const auto keys = state.find("0");
     const int n = keys != state.end() && keys->second.ndim() == 4 ? keys->second.shape(2) : 0;
-    const std::string window = layer->meta_state()[1];
+    const std::string window =
+        std::to_string(dynamic_cast<const RotatingKVCache&>(*layer).max_size());
     if (n > std::stoi(window)) {
       throw FormatError(file, 0,
                         at + " holds " + std::to_string(n) +
@@ -178,6 +180,8 @@ void load_layer(std::unique_ptr<LayerCache>& layer, const std::string& got, cons
   }
   layer->set_state(state, meta, file);
 }
+
+}  // namespace
 
 Cache load_prompt_cache(const std::string& file, const Model& model,
                         std::unordered_map<std::string, std::string>* metadata) {

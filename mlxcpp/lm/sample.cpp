@@ -135,6 +135,16 @@ array Sampler::filter(const array& logprobs) {
 }
 
 int Sampler::sample(const array& logprobs) {
+  const array key_before = key_;
+  try {
+    return draw(logprobs);
+  } catch (...) {
+    key_ = key_before;  // a failed call uses up no randomness
+    throw;
+  }
+}
+
+int Sampler::draw(const array& logprobs) {
   require(logprobs.ndim() == 1 || (logprobs.ndim() == 2 && logprobs.shape(0) == 1),
           "expected the log-probabilities of one token ([vocab] or [1, vocab]), got " +
               std::to_string(logprobs.ndim()) + " dimensions of " +

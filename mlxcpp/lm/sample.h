@@ -30,12 +30,14 @@ class Sampler {
   /** Checks the options (std::invalid_argument naming the bad one). */
   explicit Sampler(const SamplerOptions& options);
   /** A token id from logprobs [vocab] (or [1, vocab]); std::invalid_argument for another
-   *  shape, or when they hold NaN or (after the filters) no finite value. */
+   *  shape, or when they hold NaN or (after the filters) no finite value (the random
+   *  stream is then left as it was). */
   int sample(const array& logprobs);
   /** The filtered log-probabilities sampling draws from (before the temperature). */
   array filter(const array& logprobs);
 
  private:
+  int draw(const array& logprobs);  // sample() but for restoring the key when it throws
   SamplerOptions o_;
   array key_;
 };

@@ -271,14 +271,16 @@ TEST(GatherMM, PicksMatricesByIndex) {
 }
 
 // A prompt through a MoE layer: tokens routed to one expert run as one product over their
-// stacked rows (experts 0-3 serve 1, 3, 28 and 48 tokens: GEMV and GEMM), the weights a
-// transposed view as SwitchLinear passes them. Each token's rows against the reference.
+// stacked rows, groups of one size as one batch. Experts 0-5 serve 1, 3, 28, 44, 2 and 2
+// products (GEMV and GEMM; the last 12 tokens pick expert 3 twice, which is legal), the
+// weights a transposed view as SwitchLinear passes them. Each token's rows against the
+// reference.
 TEST(GatherMM, GroupsTheTokensOfEachExpert) {
-  const int T = 40, E = 4, K = 48, N = 20;
-  std::vector<int> route;  // [T, 2], two distinct experts per token
+  const int T = 40, E = 6, K = 48, N = 20;
+  std::vector<int> route;  // [T, 2]
   for (int t = 0; t < T; ++t) {
     route.push_back(t < 28 ? 2 : 3);
-    route.push_back(t == 0 ? 0 : t < 4 ? 1 : 3);
+    route.push_back(t == 0 ? 0 : t < 4 ? 1 : t < 6 ? 4 : t < 8 ? 5 : 3);
   }
   const array idx(route.data(), {T, 2}, int32);
   for (const Dtype dt : {float32, bfloat16, int32}) {

@@ -429,6 +429,12 @@ TEST(PromptCache, MlxLmGemmaTwoFullCachesLoadWhileTheyFitTheWindow) {
       expect_format_error(file, *m.model, "attends over the last 8");
       continue;
     }
+    auto [arrays, meta] = load_safetensors(file);
+    meta.erase("0.0");
+    meta.emplace("0.0.0", "7");  // a meta state a KVCache does not have
+    const std::string odd = temp_file("gemma2_full_meta");
+    save_safetensors(odd, {arrays.begin(), arrays.end()}, {meta.begin(), meta.end()});
+    expect_format_error(odd, *m.model, "KVCache has no meta_state");
     Cache loaded = lm::load_prompt_cache(file, *m.model);
     std::filesystem::remove(file);
     EXPECT_EQ(loaded[0]->class_name(), "RotatingKVCache");

@@ -42,7 +42,7 @@ TEST(Chat, PromptIsTheTemplateRenderedAndEncoded) {
 
 // Each turn samples from its own stream (mlx-lm's continues across turns): the first turn
 // with the seed itself, the next with the seed mixed with its number, so the same question
-// after /reset is not answered from the same random numbers.
+// after /reset is not answered from the same random numbers. A failed turn uses no number.
 TEST(Chat, EachTurnSamplesFromItsOwnStream) {
   auto& m = qwen3();
   lm::GenerationOptions o;
@@ -52,6 +52,9 @@ TEST(Chat, EachTurnSamplesFromItsOwnStream) {
   lm::ChatSession chat(m);
   const auto first = chat.send("Hello there", o);
   chat.reset();
+  lm::GenerationOptions bad = o;
+  bad.logits.logit_bias = {{100000, 1.0f}};  // outside the vocabulary of 512
+  EXPECT_THROW(chat.send("Hello there", bad), std::invalid_argument);
   const auto second = chat.send("Hello there", o);
   const auto prompt = lm::encode_messages(m, {{{"role", "user"}, {"content", "Hello there"}}});
   auto ids = [](const lm::GenerationResult& r) {

@@ -455,6 +455,16 @@ TEST(Sampler, BrokenInputsAreErrors) {
     EXPECT_THROW(s.sample(zeros({2, 4})), std::invalid_argument);
     EXPECT_EQ(s.sample(array({-INFINITY, 0.0f, -INFINITY, -INFINITY})), 1);
   }
+  // A failed call leaves the random stream as it was.
+  lm::SamplerOptions seeded;
+  seeded.temp = 1.0f;
+  seeded.seed = 9;
+  seeded.xtc_probability = 0.5f;
+  lm::Sampler a(seeded), b(seeded);
+  EXPECT_THROW(a.sample(array({0.0f, NAN, -1.0f, -2.0f})), std::invalid_argument);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(a.sample(lp), b.sample(lp)) << "draw " << i;
+  }
   lm::SamplerOptions o;
   o.temp = 1.0f;
   o.top_p = 1e-9f;

@@ -334,28 +334,41 @@ int64_t stacked_row_stride(const array& a) {
 
 // gather_mm's products that read the same matrix of b, run as one product over their
 // stacked rows of a, so that each matrix of b is read (and converted) once: a prompt's
-// tokens routed to the same expert. by_b: b's offset -> the products reading it.
+// tokens routed to the same expert. Groups of one row count run as one batch (the batch is
+// what spreads small products over the pool). by_b: b's offset -> the products reading it.
 void run_grouped(const array& a, const Batch& ab, const array& b, const Batch& bb,
                  const std::map<int64_t, std::vector<int64_t>>& by_b, array& out, int64_t m,
                  int64_t n, int64_t k) {
-  const int64_t out_bytes = m * n * int64_t(out.itemsize());
+  std::map<size_t, std::vector<int64_t>> by_count;  // products per group -> b offsets
   for (const auto& [offset, items] : by_b) {
-    const int64_t rows = int64_t(items.size()) * m;
-    array xs(allocator::malloc(size_t(rows * k) * a.itemsize()), {ShapeElem(rows), ShapeElem(k)},
-             a.dtype());
-    for (size_t j = 0; j < items.size(); ++j) {
-      cpu::copy_raw(a.data<char>() + ab.offsets[items[j]] * int64_t(a.itemsize()), a.dtype(),
-                    {ab.row_stride, ab.col_stride}, {ShapeElem(m), ShapeElem(k)},
-                    xs.data<char>() + int64_t(j) * m * k * int64_t(a.itemsize()), a.dtype(),
-                    {k, 1});
+    by_count[items.size()].push_back(offset);
+  }
+  const int64_t in_bytes = m * k * int64_t(a.itemsize());
+  const int64_t out_bytes = m * n * int64_t(out.itemsize());
+  for (const auto& [count, offsets] : by_count) {
+    const int64_t rows = int64_t(count) * m, products = int64_t(count * offsets.size());
+    array xs(allocator::malloc(size_t(products * in_bytes)),
+             {ShapeElem(products * m), ShapeElem(k)}, a.dtype());
+    array ys(allocator::malloc(size_t(products * out_bytes)),
+             {ShapeElem(products * m), ShapeElem(n)}, out.dtype());
+    Batch xb{{}, k, 1}, wb{{}, bb.row_stride, bb.col_stride};
+    int64_t at = 0;  // products stacked so far
+    for (const int64_t offset : offsets) {
+      xb.offsets.push_back(at * m * k);
+      wb.offsets.push_back(offset);
+      for (const int64_t i : by_b.at(offset)) {
+        cpu::copy_raw(a.data<char>() + ab.offsets[i] * int64_t(a.itemsize()), a.dtype(),
+                      {ab.row_stride, ab.col_stride}, {ShapeElem(m), ShapeElem(k)},
+                      xs.data<char>() + at++ * in_bytes, a.dtype(), {k, 1});
+      }
     }
-    array ys(allocator::malloc(size_t(rows * n) * out.itemsize()), {ShapeElem(rows), ShapeElem(n)},
-             out.dtype());
-    run_batch(xs, Batch{{0}, k, 1}, b, Batch{{offset}, bb.row_stride, bb.col_stride}, ys, rows, n,
-              k, 1.0f, 0.0f);
-    for (size_t j = 0; j < items.size(); ++j) {
-      std::memcpy(out.data<char>() + items[j] * out_bytes, ys.data<char>() + int64_t(j) * out_bytes,
-                  size_t(out_bytes));
+    run_batch(xs, xb, b, wb, ys, rows, n, k, 1.0f, 0.0f);
+    at = 0;
+    for (const int64_t offset : offsets) {
+      for (const int64_t i : by_b.at(offset)) {
+        std::memcpy(out.data<char>() + i * out_bytes, ys.data<char>() + at++ * out_bytes,
+                    size_t(out_bytes));
+      }
     }
   }
 }

@@ -3,14 +3,14 @@
 // Every product is a list of 2-D problems out[M, N] = x[M, K] W^T (transpose) or x W, with W
 // packed as MLX packs it. Three paths compute them, all in float32:
 //   * decode and short prompts, M <= kGemvBlockedMaxRows: GEMV (passes of up to kGemvMaxRows
-//     rows), split over the output columns on the pool. The
-//     transposed layout uses the AVX-512 / AVX2 loops (affine 4 and 8 bits) or a portable
-//     loop; the other layout dequantizes each row of W once and accumulates x[m, k] * row.
-//   * longer prompts: W is dequantized to float32 in chunks of output columns and multiplied with
-//     cpu::gemm.
-// GatherQMM groups its products by W, so that the tokens routed to one expert share a pass.
+//     rows), split over the output columns on the pool. The transposed layout uses the
+//     AVX-512 / AVX2 loops (affine 4 and 8 bits) or a portable loop; the other layout
+//     dequantizes each row of W once and accumulates x[m, k] * row.
+//   * longer prompts: W is dequantized to float32 in chunks of output columns and multiplied
+//     with cpu::gemm.
 //   * MLXCPP_QMM_KERNEL=scalar: a plain reference (one element at a time, read straight from
 //     the bit stream) that the tests compare the others against.
+// GatherQMM groups its products by W, so that the tokens routed to one expert share a pass.
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -684,8 +684,8 @@ void run_gemv(const Problem& p, const std::vector<Product>& prods, Kernel kernel
   });
 }
 
-// run_gemv for up to kGemvBlockedMaxRows rows: one pass per block of kGemvMaxRows rows, W
-// staying in the cache between the passes. ns as for run_gemv.
+// run_gemv for up to kGemvBlockedMaxRows rows: one pass per block of kGemvMaxRows rows (W
+// read once per block; a small W stays in the cache between them). ns as for run_gemv.
 void run_gemv_blocks(const Problem& p, const std::vector<Product>& prods, Kernel kernel,
                      const std::vector<int64_t>& ns = {}) {
   for (int64_t r0 = 0; r0 < p.M; r0 += kGemvMaxRows) {

@@ -95,6 +95,9 @@ array SparseMoE::operator()(const array& x) const {
 void stack_experts(std::unordered_map<std::string, array>& weights, int layers, int experts,
                    const std::string& block,
                    const std::vector<std::pair<std::string, std::string>>& from_to) {
+  if (experts == 0) {
+    return;  // nothing to stack; stray expert tensors are reported as unexpected
+  }
   for (int l = 0; l < layers; ++l) {
     const std::string prefix = "model.layers." + std::to_string(l) + "." + block;
     for (const auto& [from, to] : from_to) {
