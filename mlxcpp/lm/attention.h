@@ -26,7 +26,8 @@ array quantized_attention(const array& queries, const QuantizedTensor& keys,
 
 /** mlx-lm's maybe_quantize_kv_cache: every standard KVCache whose offset has reached
  *  quantized_kv_start becomes a QuantizedKVCache (group_size, bits). Rotating and other
- *  caches stay as they are (mlx-lm cannot quantize a rotating cache either). */
+ *  caches stay as they are (an extension: mlx-lm's RotatingKVCache.to_quantized raises, so
+ *  kv_bits fails there for models with sliding-window layers). */
 void maybe_quantize_kv_cache(std::vector<std::unique_ptr<LayerCache>>& cache,
                              int quantized_kv_start, int group_size, int bits);
 

@@ -531,6 +531,10 @@ void ArraysCache::set_state(const CacheState& state, const std::vector<std::stri
                              name.find_first_not_of("0123456789") == std::string::npos
                          ? std::stoul(name)
                          : arrays.size();
+      if (j >= arrays.size() && (name == "1" || name == "2")) {
+        // The current layout's padding / lengths, set: a batch of sequences.
+        bad_state(source, "ArraysCache batch padding/lengths are not supported (one sequence)");
+      }
       if (j >= arrays.size()) {
         bad_state(source, "ArraysCache state has an unexpected array '" + name + "' (size " +
                               std::to_string(arrays.size()) + ")");

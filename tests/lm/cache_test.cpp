@@ -386,6 +386,26 @@ TEST(PromptCache, LegacyConvStateLayoutLoads) {
   EXPECT_EQ(max_abs_diff(a, b), 0.0);
 }
 
+// A conv state with batch padding / lengths set (a batch of sequences) names what it lacks,
+// with or without a state array beside it.
+TEST(PromptCache, BatchPaddingOfAConvStateIsAClearError) {
+  for (const bool with_state : {false, true}) {
+    lm::ArraysCache c(1);
+    lm::CacheState s{{"1", ones({2})}, {"2", ones({2})}};
+    if (with_state) {
+      s.emplace("0.0", ones({1, 2, 4}));
+    }
+    try {
+      c.set_state(s, {}, "test");
+      ADD_FAILURE() << "expected a FormatError";
+    } catch (const FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find("padding/lengths are not supported"), std::string::npos)
+          << e.what();
+    }
+    EXPECT_FALSE(c.get(0).has_value());
+  }
+}
+
 // Layers that hold different token counts, or a conv state missing while the attention
 // layers hold tokens, would continue silently wrong: both are errors.
 TEST(PromptCache, LayersMustAgreeOnWhatTheyHold) {
