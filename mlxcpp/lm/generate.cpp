@@ -58,12 +58,16 @@ void check_cache_options(const GenerationOptions& o, const char* who) {
   if (o.prefill_step_size < 1) {
     throw std::invalid_argument(std::string("[") + who + "] prefill_step_size must be positive");
   }
-  if (o.kv_bits && (*o.kv_bits < 2 || *o.kv_bits > 8 || *o.kv_bits == 7 ||
-                    (o.kv_group_size != 32 && o.kv_group_size != 64 && o.kv_group_size != 128) ||
-                    o.quantized_kv_start < 0)) {
-    throw std::invalid_argument(std::string("[") + who +
-                                "] kv_bits must be 2, 3, 4, 5, 6 or 8, kv_group_size 32, 64 "
-                                "or 128, and quantized_kv_start >= 0");
+  if (!o.kv_bits) {
+    return;
+  }
+  if (o.quantized_kv_start < 0) {
+    throw std::invalid_argument(std::string("[") + who + "] quantized_kv_start must be >= 0");
+  }
+  try {
+    QuantizedKVCache(o.kv_group_size, *o.kv_bits);  // the one place that knows the formats
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("[") + who + "] kv_bits / kv_group_size: " + e.what());
   }
 }
 
