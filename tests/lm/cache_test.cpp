@@ -116,7 +116,7 @@ TEST(QuantizedKVCache, DecodingStaysCloseToTheFloatForward) {
   const size_t half = prompt.size() / 2;
   const array tail = slice(full, {0, int(half), 0}, {1, int(prompt.size()), 512});
   const array float_steps = decode(*m.model, prompt, std::nullopt, 32, 0);
-  EXPECT_LE(max_abs_diff(float_steps, full), 5e-4);
+  EXPECT_LE(max_abs_diff(float_steps, full), 2e-4);  // the qwen3 folder's logits tolerance
 
   Cache c8;
   const array q8 = decode(*m.model, prompt, 8, 32, 8, &c8);
@@ -187,6 +187,7 @@ TEST(QuantizedKVCache, EqualsFloatDecodingOverDequantizedKeysAndValues) {
     array b = (*m.model)(tokens(prompt, i, i + 1), &real);
     b.eval();
     const array a = (*m.model)(tokens(prompt, i, i + 1), &view);
+    // The same dequantized values through the float attention path: rounding only.
     ASSERT_LE(max_abs_diff(a, b), 1e-4) << "step " << i;
   }
 }
@@ -480,7 +481,8 @@ TEST(CacheTrim, TrimmedStandardCacheRedecodesTheSameLogits) {
   EXPECT_EQ(lm::trim_prompt_cache(c, 3), 3);
   EXPECT_EQ(c[0]->offset(), 9);
   const array again = (*m.model)(tokens(prompt, 9, 12), &c);
-  EXPECT_LE(max_abs_diff(again, slice(full, {0, 9, 0}, {1, 12, 512})), 5e-4);
+  // The qwen3 folder's logits tolerance (cached decoding vs the full forward).
+  EXPECT_LE(max_abs_diff(again, slice(full, {0, 9, 0}, {1, 12, 512})), 2e-4);
   EXPECT_EQ(lm::trim_prompt_cache(c, 100), 12);  // at most offset
   EXPECT_THROW(c[0]->trim(-1), std::invalid_argument);
 }
@@ -576,6 +578,7 @@ TEST(CacheTransactions, FailedModelStepLeavesEveryLayerAsItWas) {
   cache[2]->set_state(saved, {}, "test");
   const array step = (*m.model)(tokens(prompt, 4, 5), &cache);
   const array full = (*m.model)(tokens(prompt, 0, 5), nullptr);
+  // The lfm2 folder's logits tolerance (cached decoding vs the full forward).
   EXPECT_LE(max_abs_diff(step, slice(full, {0, 4, 0}, {1, 5, 512})), 5e-4);
 }
 

@@ -45,6 +45,7 @@ TEST(Generate, GreedyTokensAndTop5MatchMlxLmWithChunkedPrefill) {
       ASSERT_EQ(t.top_logprobs.size(), 5u);
       for (int j = 0; j < 5; ++j) {
         EXPECT_EQ(t.top_logprobs[j].token, top["ids"][j].get<int>()) << "step " << i;
+        // The llama folder's logits tolerance (index.json), which log_softmax keeps.
         EXPECT_NEAR(t.top_logprobs[j].logprob, top["logprobs"][j].get<float>(), 2e-4);
       }
       EXPECT_FLOAT_EQ(t.logprob, t.top_logprobs[0].logprob);
@@ -151,8 +152,9 @@ TEST(Generate, QuantizedKvCacheFromAStartOffset) {
     got.push_back(gen.next().token);
   }
   // Until the cache holds quantized_kv_start tokens it is the float cache: mlx-lm's tokens.
-  EXPECT_EQ(std::vector<int>(got.begin(), got.begin() + 5),
-            std::vector<int>(want.begin(), want.begin() + 5));
+  // After, the 8-bit cache moves logits by at most 0.25 (QuantizedKVCache's bound), less than
+  // half the top-1 margins of steps 6-8 (1.28, 4.38, 4.34): still mlx-lm's tokens.
+  EXPECT_EQ(got, std::vector<int>(want.begin(), want.begin() + 8));
   EXPECT_EQ(cache[0]->class_name(), "QuantizedKVCache");
   EXPECT_EQ(cache[0]->offset(), int(prompt.size()) + 7);
 }

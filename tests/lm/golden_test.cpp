@@ -164,5 +164,36 @@ TEST(LmGemma3, Float16ResidualsAreClipped) {
   EXPECT_TRUE(all(isfinite((*m.model)(x, nullptr))).item<bool>());
 }
 
+#ifdef MLXCPP_CLI
+// `mlxcpp forward` writes the float32 logits of every position as [T, vocab]: for the first
+// three tokens of the qwen3 golden prompt, MLX's golden rows (a causal model's first rows do
+// not depend on later tokens), within the folder's tolerance.
+class LmCli : public TempDirTest {};
+
+TEST_F(LmCli, ForwardWritesTheGoldenLogits) {
+  const auto ids = fixture_prompt("qwen3");
+  const std::string out = path("logits.npy");
+  const std::string cmd = std::string("\"") + MLXCPP_CLI + "\" forward --model \"" +
+                          fixture("lm/qwen3") + "\" --tokens " + std::to_string(ids[0]) + "," +
+                          std::to_string(ids[1]) + "," + std::to_string(ids[2]) + " --out \"" +
+                          out + "\" > /dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  const array got = load(out);
+  ASSERT_EQ(got.shape(), Shape({3, 512}));
+  ASSERT_EQ(got.dtype(), float32);
+  const array golden = load(fixture("lm/qwen3/golden/logits.npy"));
+  const array want = slice(golden, {0, 0}, {3, golden.shape(1)});
+  const auto index = read_json(fixture("lm/index.json"));
+  double atol = 0;
+  for (const auto& m : index["models"]) {
+    if (m["folder"] == "qwen3") {
+      atol = m["logits_atol"].get<double>();
+    }
+  }
+  ASSERT_GT(atol, 0);
+  EXPECT_LE(max(abs(subtract(got, want))).item<float>(), atol);
+}
+#endif
+
 }  // namespace
 }  // namespace mlxcpp::test

@@ -394,8 +394,9 @@ TEST_F(LmLoad, LlamaSlidingLayersFollowLayerTypes) {
   };
   auto diff = [](const array& a, const array& b) { return max(abs(subtract(a, b))).item<float>(); };
   const float atol = 2e-4f;  // the llama folder's logits tolerance
+  // Position 3 still sees all its 4 keys; position 4 is the first to lose one.
   EXPECT_LE(diff(rows(windowed, 0, 4), rows(plain, 0, 4)), atol);
-  EXPECT_GT(diff(rows(windowed, 4, n), rows(plain, 4, n)), 1e-2f);
+  EXPECT_GT(diff(rows(windowed, 4, 5), rows(plain, 4, 5)), 1e-2f);
   lm::Cache cache = m.model->make_cache();
   EXPECT_EQ(cache[0]->class_name(), "RotatingKVCache");
   EXPECT_EQ(cache[1]->class_name(), "KVCache");
