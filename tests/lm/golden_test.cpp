@@ -97,7 +97,12 @@ TEST_P(LmGoldenFolder, CachedDecodingMatchesTheFullForward) {
     parts.push_back((*m.model)(prompt_array({g.prompt[i]}), &cache));
   }
   EXPECT_EQ(cache[0]->offset(), int(g.prompt.size()));
-  EXPECT_LE(max_abs_diff(concatenate(parts, 1), full), g.atol);
+  // Not the cross-implementation tolerance (1.0 for the bfloat16 folders): the float folders'
+  // 2e-4 (or less where index.json says so; measured at most 7.7e-5), and for bfloat16 one
+  // bfloat16 step at the logits' scale (|logit| < 16; measured 0).
+  const bool bf16 = g.folder.ends_with("bf16");
+  const double bound = bf16 ? 0.0625 : std::min(g.atol, 2e-4);
+  EXPECT_LE(max_abs_diff(concatenate(parts, 1), full), bound);
 }
 
 int argmax_last(const array& logits) {

@@ -34,6 +34,11 @@ TEST(Speculative, GreedyOutputIsTheModelsOwn) {
       EXPECT_EQ(got, want);
       EXPECT_GE(gen.drafted(), int(want.size()) / (n + 1));
       EXPECT_LE(gen.accepted(), gen.drafted());
+      if (std::string(draft_folder) == "llama-4bit") {
+        // A 4-bit copy of the model agrees with it on most greedy tokens: some proposals
+        // must be accepted (none would mean verification rejects everything).
+        EXPECT_GT(gen.accepted(), 0);
+      }
       if (std::string(draft_folder) == "llama") {
         // The model as its own draft: every proposal is accepted, so each round yields
         // n + 1 tokens.
