@@ -97,6 +97,29 @@ TEST(RopeScaling, YarnBlendsPeriodsAndScalesFeatures) {
         2048, p, 1.25);
 }
 
+// Llama 3: wavelengths past original / low_freq_factor are scaled by factor, those under
+// original / high_freq_factor kept, and the band between smoothly interpolated. With an
+// original length of 256, pairs 0-2 are kept, pair 3 is smoothed and pairs 4-7 scaled.
+TEST(RopeScaling, Llama3ScalesLowFrequenciesAndSmoothsTheBandBetween) {
+  const double factor = 8, low = 1, high = 4, original = 256;
+  auto p = base_periods(10000);
+  for (auto& v : p) {
+    const double wavelen = 2 * M_PI * v;
+    if (wavelen > original / low) {
+      v *= factor;
+    } else if (wavelen > original / high) {
+      const double smooth = (original / wavelen - low) / (high - low);
+      v /= (1 - smooth) / factor + smooth;
+    }
+  }
+  check({{"rope_type", "llama3"},
+         {"factor", factor},
+         {"low_freq_factor", low},
+         {"high_freq_factor", high},
+         {"original_max_position_embeddings", original}},
+        2048, p, 1.0);
+}
+
 TEST(RopeScaling, LongRopeUsesTheLongFactors) {
   const std::vector<double> lf = {1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0};
   auto p = base_periods(10000);
