@@ -100,6 +100,27 @@ void check_layer_count(const ModelConfig& config, const std::vector<std::string>
   }
 }
 
+// Folders this loader cannot run, refused before any weight is read (each would otherwise
+// fail as hundreds of unexpected tensors, or run the wrong code).
+void check_loadable(const ModelConfig& config) {
+  if (config.has("model_file")) {
+    // mlx-lm refuses it too unless told to trust the folder's own code.
+    throw Unsupported("[lm::load] " + config.file() + " names model_file '" +
+                      config.raw("model_file").dump() + "': custom model code is not supported");
+  }
+  if (!config.has("quantization") && config.has("quantization_config")) {
+    // Quantized by another tool (AWQ, GPTQ, compressed-tensors, ...): mlx-lm repacks some of
+    // these formats; here only MLX's own quantization loads.
+    const auto& qc = config.raw("quantization_config");
+    const bool named =
+        qc.is_object() && qc.contains("quant_method") && qc["quant_method"].is_string();
+    throw Unsupported("[lm::load] " + config.file() + ": weights quantized with quant_method '" +
+                      (named ? qc["quant_method"].get<std::string>() : std::string("?")) +
+                      "' (quantization_config) are not supported; convert the model with "
+                      "mlx_lm.convert");
+  }
+}
+
 // The architecture's model with the layers the checkpoint's tensor names quantize.
 std::unique_ptr<Model> build_model(const ModelFactory& factory, const ModelConfig& config,
                                    const std::vector<std::string>& names) {
@@ -124,6 +145,7 @@ LoadedModel load(const std::string& path_or_id) {
   const ModelConfig config = ModelConfig::from_file((folder / "config.json").string());
   out.model_type = config.get_string("model_type");
   const ModelFactory& factory = architecture(out.model_type);
+  check_loadable(config);
   std::unordered_map<std::string, array> weights = load_weights(folder);
   std::vector<std::string> names;
   for (const auto& [name, a] : weights) {

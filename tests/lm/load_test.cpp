@@ -44,6 +44,28 @@ TEST_F(LmLoad, UnknownModelTypeNamesTheKnownOnes) {
   expect_error<Unsupported>(dir, {"'not_a_model'", "llama", "qwen3"});
 }
 
+// Folders this loader cannot run are refused before any weight is read, saying why: weights
+// quantized by another tool (only quantization_config, as AWQ / GPTQ repos have) and
+// custom model code (model_file, which mlx-lm also refuses unless trusted).
+TEST_F(LmLoad, ForeignQuantizationAndCustomCodeAreRefused) {
+  const std::string dir = copy_of("llama");
+  const auto good = read_json(dir + "/config.json");
+  auto c = good;
+  c["quantization_config"] = {{"quant_method", "awq"}, {"bits", 4}};
+  write_json(dir + "/config.json", c);
+  expect_error<Unsupported>(dir, {"quant_method 'awq'", "mlx_lm.convert"});
+  c = good;
+  c["model_file"] = "modeling_custom.py";
+  write_json(dir + "/config.json", c);
+  expect_error<Unsupported>(dir, {"model_file", "custom model code"});
+  // An MLX folder keeps quantization_config beside quantization (mlx-lm writes both).
+  const std::string q = copy_of("llama-4bit");
+  auto qc = read_json(q + "/config.json");
+  qc["quantization_config"] = qc["quantization"];
+  write_json(q + "/config.json", qc);
+  EXPECT_NO_THROW(lm::load(q));
+}
+
 TEST_F(LmLoad, BadConfigValuesNameTheKey) {
   const std::string dir = copy_of("llama");
   const auto good = read_json(dir + "/config.json");
