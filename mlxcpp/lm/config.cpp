@@ -218,10 +218,11 @@ QuantPlan::QuantPlan(const ModelConfig& config, std::vector<std::string> names)
   }
 }
 
-std::optional<nn::QuantSpec> QuantPlan::at(const std::string& path) const {
+std::optional<nn::QuantSpec> QuantPlan::at(const std::string& local_path) const {
   if (!global_) {
     return std::nullopt;
   }
+  const std::string path = prefix_ + local_path;
   const auto& q = config_->raw("quantization");
   if (q.contains(path)) {
     const auto& entry = q[path];
@@ -252,7 +253,13 @@ QuantPlan QuantPlan::everything(const ModelConfig& config) {
 }
 
 bool QuantPlan::has_weight(const std::string& name) const {
-  return std::binary_search(names_.begin(), names_.end(), name);
+  return std::binary_search(names_.begin(), names_.end(), prefix_ + name);
+}
+
+QuantPlan QuantPlan::under(const std::string& prefix) const {
+  QuantPlan p = *this;
+  p.prefix_ = prefix_ + prefix;
+  return p;
 }
 
 }  // namespace mlxcpp::lm

@@ -66,8 +66,12 @@ class QuantPlan {
   std::optional<nn::QuantSpec> at(const std::string& path) const;
   /** Whether the checkpoint has a tensor of this name (e.g. an untied lm_head). */
   bool has_weight(const std::string& name) const;
+  /** This plan for a module that sits under `prefix` ("language_model.") in the checkpoint:
+   *  paths and names are looked up with the prefix in front. */
+  QuantPlan under(const std::string& prefix) const;
 
  private:
+  std::string prefix_;
   const ModelConfig* config_;
   std::optional<nn::QuantSpec> global_;
   std::vector<std::string> names_;  // sorted

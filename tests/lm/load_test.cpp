@@ -436,5 +436,58 @@ TEST_F(LmLoad, LlamaSlidingLayersFollowLayerTypes) {
   expect_error<FormatError>(dir, {"sliding_window"});
 }
 
+// Gemma 3 as the hub publishes its larger models: model_type "gemma3", the text model's
+// settings in text_config and its tensors under "language_model.", beside a vision tower
+// and projector (dropped, as mlx-lm's gemma3 does). The gemma3_text fixtures rewrapped so,
+// float and 4-bit (with a per-layer quantization entry under the prefix), give their own
+// logits bit for bit.
+TEST_F(LmLoad, MultimodalGemma3RunsItsTextModel) {
+  for (const std::string folder : {"gemma3_text", "gemma3_text-4bit"}) {
+    SCOPED_TRACE(folder);
+    const std::string dir = copy_of(folder);
+    auto text = read_json(dir + "/config.json");
+    nlohmann::json c = {{"model_type", "gemma3"}, {"vocab_size", text["vocab_size"]}};
+    for (const char* key : {"quantization", "eos_token_id", "bos_token_id"}) {
+      if (text.contains(key)) {
+        c[key] = text[key];
+        text.erase(key);
+      }
+    }
+    text.erase("quantization_config");
+    c["text_config"] = text;
+    auto [w, meta] = load_safetensors(dir + "/model.safetensors");
+    std::unordered_map<std::string, array> wrapped;
+    for (const auto& [name, a] : w) {
+      wrapped.insert_or_assign("language_model." + name, a);
+    }
+    wrapped.insert_or_assign("vision_tower.encoder.layers.0.weight", zeros({2, 2}));
+    wrapped.insert_or_assign("multi_modal_projector.mm_input_projection_weight", zeros({2}));
+    if (c.contains("quantization")) {  // as stored: model.layers.0.mlp.down_proj is 4-bit
+      c["quantization"]["language_model.model.layers.0.mlp.down_proj"] = {{"group_size", 64},
+                                                                          {"bits", 4}};
+    }
+    write_json(dir + "/config.json", c);
+    fs::remove(dir + "/model.safetensors.index.json");
+    save_safetensors(dir + "/model.safetensors", wrapped, meta);
+    const auto ids = fixture_prompt(folder);
+    const array x(ids.begin(), {1, int(ids.size())}, int32);
+    const auto want = lm::load(fixture("lm/" + folder));
+    const auto got = lm::load(dir);
+    EXPECT_EQ(got.model_type, "gemma3");
+    EXPECT_EQ(got.model->num_parameters(), want.model->num_parameters());
+    EXPECT_TRUE(array_equal((*got.model)(x, nullptr), (*want.model)(x, nullptr)).item<bool>());
+    EXPECT_EQ(got.model->make_cache()[0]->class_name(), "RotatingKVCache");
+    // The entry is read under the prefix: 8 bits there contradicts the stored 4-bit layer.
+    if (c.contains("quantization")) {
+      c["quantization"]["language_model.model.layers.0.mlp.down_proj"]["bits"] = 8;
+      write_json(dir + "/config.json", c);
+      expect_error<FormatError>(dir, {"language_model.model.layers.0.mlp.down_proj.weight"});
+    }
+  }
+  const std::string dir = path("gemma3_text");  // the copy made above
+  write_json(dir + "/config.json", {{"model_type", "gemma3"}, {"text_config", 3}});
+  expect_error<FormatError>(dir, {"text_config"});
+}
+
 }  // namespace
 }  // namespace mlxcpp::test
