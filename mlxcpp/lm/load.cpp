@@ -171,8 +171,10 @@ LoadedModel load(const std::string& path_or_id) {
   const fs::path gen = folder / "generation_config.json";
   if (fs::exists(gen)) {
     const ModelConfig g = ModelConfig::from_file(gen.string());
-    if (g.has("eos_token_id")) {
-      out.eos_token_ids = eos_ids(g.raw("eos_token_id"), g);
+    // As mlx-lm: only ids it names override config.json's (null or [] would leave none).
+    const auto ids = eos_ids(g.raw("eos_token_id"), g);
+    if (!ids.empty()) {
+      out.eos_token_ids = ids;
     }
   }
   if (fs::exists(folder / "tokenizer.json") || fs::exists(folder / "tokenizer.model")) {

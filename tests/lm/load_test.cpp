@@ -36,6 +36,16 @@ TEST_F(LmLoad, ReadsEosIdsFromGenerationConfig) {
   EXPECT_EQ(m.model->num_parameters(), 180672u);  // the index's total_parameters
 }
 
+// generation_config.json overrides config.json's eos ids only with ids: an empty list or
+// null (as mlx-lm reads them, falsy) would leave generation without a stop id.
+TEST_F(LmLoad, EmptyGenerationConfigEosKeepsTheConfigs) {
+  const std::string dir = copy_of("llama");
+  for (const nlohmann::json& none : {nlohmann::json::array(), nlohmann::json()}) {
+    write_json(dir + "/generation_config.json", {{"eos_token_id", none}});
+    EXPECT_EQ(lm::load(dir).eos_token_ids, (std::vector<int>{509}));  // config.json's
+  }
+}
+
 TEST_F(LmLoad, UnknownModelTypeNamesTheKnownOnes) {
   const std::string dir = copy_of("llama");
   auto c = read_json(dir + "/config.json");
