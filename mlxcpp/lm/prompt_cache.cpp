@@ -164,15 +164,16 @@ void load_layer(std::unique_ptr<LayerCache>& layer, const std::string& got, cons
     }
     const auto keys = state.find("0");
     const int n = keys != state.end() && keys->second.ndim() == 4 ? keys->second.shape(2) : 0;
-    const std::string window =
-        std::to_string(dynamic_cast<const RotatingKVCache&>(*layer).max_size());
-    if (n > std::stoi(window)) {
+    const int window = dynamic_cast<const RotatingKVCache&>(*layer).max_size();
+    if (n > window) {
       throw FormatError(file, 0,
                         at + " holds " + std::to_string(n) +
                             " tokens cached without a sliding window; this model's layer " +
-                            "attends over the last " + window + ", so it cannot continue them");
+                            "attends over the last " + std::to_string(window) +
+                            ", so it cannot continue them");
     }
-    return layer->set_state(state, {"0", window, std::to_string(n), std::to_string(n)}, file);
+    const std::string held = std::to_string(n);
+    return layer->set_state(state, {"0", std::to_string(window), held, held}, file);
   } else if (got != want) {
     throw FormatError(
         file, 0,

@@ -61,7 +61,7 @@ array softcapped_attention(array q, const array& k, const array& v, float scale,
 class GemmaModel::Attention : public nn::Module {
  public:
   Attention(const GemmaOptions& o, int layer, const QuantPlan& q, const std::string& path)
-      : opts_(o), rope_(o.rope_for(layer)), sliding_(o.is_sliding(layer)) {
+      : opts_(o), rope_(o.rope_for(layer)), window_(attention_window(o.base, layer)) {
     const DecoderOptions& b = o.base;
     q_proj_ =
         nn::make_linear(b.hidden_size, b.num_heads * b.head_dim, false, q.at(path + ".q_proj"));
@@ -96,11 +96,9 @@ class GemmaModel::Attention : public nn::Module {
     const int offset = cache ? cache->offset() : 0;
     q = rope_(q, offset);
     k = rope_(k, offset);
-    const std::optional<int> window =
-        sliding_ ? std::optional<int>(opts_.sliding_window) : std::nullopt;
     const float scale = 1.0f / std::sqrt(opts_.query_pre_attn_scalar);
-    array out = opts_.attn_softcap ? softcapped(q, k, v, cache, scale, window)
-                                   : cached_attention(q, k, v, cache, scale, window);
+    array out = opts_.attn_softcap ? softcapped(q, k, v, cache, scale, window_)
+                                   : cached_attention(q, k, v, cache, scale, window_);
     out = reshape(transpose(out, {0, 2, 1, 3}), {b, t, o.num_heads * o.head_dim});
     return (*o_proj_)(out);
   }
@@ -122,7 +120,7 @@ class GemmaModel::Attention : public nn::Module {
 
   const GemmaOptions& opts_;
   nn::RoPE rope_;
-  bool sliding_;
+  std::optional<int> window_;
   std::unique_ptr<nn::LinearLayer> q_proj_, k_proj_, v_proj_, o_proj_;
   std::unique_ptr<GemmaRMSNorm> q_norm_, k_norm_;
 };
@@ -223,15 +221,7 @@ array GemmaModel::operator()(const array& tokens, Cache* cache) {
 GemmaModel::~GemmaModel() = default;
 
 Cache GemmaModel::make_cache() const {
-  Cache c;
-  for (int i = 0; i < options_.base.num_layers; ++i) {
-    if (options_.is_sliding(i)) {
-      c.push_back(std::make_unique<RotatingKVCache>(options_.sliding_window));
-    } else {
-      c.push_back(std::make_unique<KVCache>());
-    }
-  }
-  return c;
+  return layer_caches(options_.base);
 }
 
 std::unordered_map<std::string, array> GemmaModel::sanitize(

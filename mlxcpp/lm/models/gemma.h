@@ -26,11 +26,9 @@ struct GemmaOptions {
   std::optional<float> attn_softcap;   // Gemma 2
   std::optional<float> final_softcap;  // Gemma 2
   float embed_scale = 1;               // applied in the activations' dtype
-  int sliding_window = 0;
   /** Gemma 3: float16 residual sums are added in float32 and clipped to float16's range
    *  (mlx-lm's clip_residual), as its activations outgrow float16. */
   bool clip_residual = false;
-  std::function<bool(int layer)> is_sliding;
   std::function<nn::RoPE(int layer)> rope_for;
 };
 

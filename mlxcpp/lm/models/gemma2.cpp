@@ -20,8 +20,10 @@ std::unique_ptr<Model> make_gemma2(const ModelConfig& c, const QuantPlan& q) {
     c.fail("attn_logit_softcapping", "soft caps and query_pre_attn_scalar must be positive");
   }
   o.embed_scale = std::sqrt(float(o.base.hidden_size));
-  o.sliding_window = c.get_positive("sliding_window", 4096);
-  o.is_sliding = [](int layer) { return layer % 2 == 0; };
+  o.base.sliding_window = c.get_positive("sliding_window", 4096);
+  for (int i = 0; i < o.base.num_layers; ++i) {
+    o.base.sliding_layers.push_back(i % 2 == 0);
+  }
   const nn::RoPE rope(o.base.head_dim, c.get_bool("rope_traditional", false),
                       c.get_positive_float("rope_theta", 10000.0f));
   o.rope_for = [rope](int) { return rope; };

@@ -32,10 +32,12 @@ std::unique_ptr<Model> make_gemma3_text(const ModelConfig& c, const QuantPlan& q
     c.fail("query_pre_attn_scalar", "must be positive");
   }
   o.embed_scale = static_cast<float>(bfloat16_t(std::sqrt(float(b.hidden_size))));
-  o.sliding_window = c.get_positive("sliding_window", 512);
+  b.sliding_window = c.get_positive("sliding_window", 512);
   o.clip_residual = true;
   const int pattern = c.get_positive("sliding_window_pattern", 6);
-  o.is_sliding = [pattern](int layer) { return layer % pattern != pattern - 1; };
+  for (int i = 0; i < b.num_layers; ++i) {
+    b.sliding_layers.push_back(i % pattern != pattern - 1);
+  }
   const nn::RoPE local(b.head_dim, false, c.get_positive_float("rope_local_base_freq", 10000.0f));
   const nn::RoPE global =
       make_rope(c, b.head_dim, c.get_positive_float("rope_theta", 1000000.0f), false);

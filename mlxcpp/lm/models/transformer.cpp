@@ -160,10 +160,8 @@ DecoderModel::DecoderModel(const DecoderOptions& o, const nn::RoPE& rope, const 
   for (int i = 0; i < o.num_layers; ++i) {
     const std::string name = "layers." + std::to_string(i);
     const std::string path = "model." + name;
-    const std::optional<int> window =
-        is_sliding(i) ? std::optional<int>(o.sliding_window) : std::nullopt;
-    body_.layers.push_back(
-        std::make_unique<DecoderBlock>(o, rope, q, path, feed_forward(i, path), window));
+    body_.layers.push_back(std::make_unique<DecoderBlock>(o, rope, q, path, feed_forward(i, path),
+                                                          attention_window(o, i)));
     body_.child(name, *body_.layers.back());
   }
   body_.norm = std::make_unique<nn::RMSNorm>(o.hidden_size, o.norm_eps);
@@ -195,10 +193,19 @@ array DecoderModel::operator()(const array& tokens, Cache* cache) {
 }
 
 Cache DecoderModel::make_cache() const {
+  return layer_caches(options_);
+}
+
+std::optional<int> attention_window(const DecoderOptions& o, int layer) {
+  const bool sliding = size_t(layer) < o.sliding_layers.size() && o.sliding_layers[layer];
+  return sliding ? std::optional<int>(o.sliding_window) : std::nullopt;
+}
+
+Cache layer_caches(const DecoderOptions& o) {
   Cache c;
-  for (size_t i = 0; i < body_.layers.size(); ++i) {
-    if (is_sliding(int(i))) {
-      c.push_back(std::make_unique<RotatingKVCache>(options_.sliding_window));
+  for (int i = 0; i < o.num_layers; ++i) {
+    if (const auto window = attention_window(o, i)) {
+      c.push_back(std::make_unique<RotatingKVCache>(*window));
     } else {
       c.push_back(std::make_unique<KVCache>());
     }

@@ -44,6 +44,13 @@ struct DecoderOptions {
  *  q/k/v, 2 x intermediate_size for a fused gate/up) fit. */
 void check_widths(const ModelConfig& c, const DecoderOptions& o);
 
+/** Layer `layer`'s attention window: sliding_window for the sliding layers, none otherwise. */
+std::optional<int> attention_window(const DecoderOptions& o, int layer);
+
+/** One cache per layer: a rotating cache over the window for sliding layers, a standard one
+ *  for the others. */
+Cache layer_caches(const DecoderOptions& o);
+
 /** The common config keys of Llama-style models with mlx-lm's defaults (head_dim from
  *  hidden / heads, kv heads = heads, ...); without tie_word_embeddings, the output head is
  *  tied when the checkpoint (q's names) has no lm_head.weight. */
@@ -123,9 +130,6 @@ class DecoderModel : public Model {
     std::vector<std::unique_ptr<DecoderBlock>> layers;
     std::unique_ptr<nn::RMSNorm> norm;
   };
-  bool is_sliding(int layer) const {
-    return size_t(layer) < options_.sliding_layers.size() && options_.sliding_layers[layer];
-  }
   DecoderOptions options_;
   Body body_;
   std::unique_ptr<nn::LinearLayer> lm_head_;
