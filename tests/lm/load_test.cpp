@@ -26,6 +26,18 @@ class LmLoad : public ModelFolderTest {
       }
     }
   }
+  /** The logits of `model` on fixture folder `folder`'s prompt. */
+  static array prompt_logits(lm::Model& model, const std::string& folder) {
+    const auto ids = fixture_prompt(folder);
+    return model(array(ids.begin(), {1, int(ids.size())}, int32), nullptr);
+  }
+  /** Whether the model in `dir` gives fixture folder `folder`'s logits on its prompt, bit for
+   *  bit. */
+  static bool same_logits(const std::string& dir, const std::string& folder) {
+    return array_equal(prompt_logits(*lm::load(dir).model, folder),
+                       prompt_logits(*lm::load(fixture("lm/" + folder)).model, folder))
+        .item<bool>();
+  }
 };
 
 TEST_F(LmLoad, ReadsEosIdsFromGenerationConfig) {
@@ -355,11 +367,7 @@ TEST_F(LmLoad, PerExpertCheckpointsLoadFloatAndQuantized) {
     ASSERT_GT(moved, 0);
     fs::remove(dir + "/model.safetensors.index.json");
     save_safetensors(dir + "/model.safetensors", split, meta);
-    const auto ids = fixture_prompt(l.folder);
-    const array x(ids.begin(), {1, int(ids.size())}, int32);
-    const array want = (*lm::load(fixture("lm/" + l.folder)).model)(x, nullptr);
-    const array got = (*lm::load(dir).model)(x, nullptr);
-    EXPECT_TRUE(array_equal(got, want).item<bool>());
+    EXPECT_TRUE(same_logits(dir, l.folder));
     if (l.folder == "qwen3_moe") {  // experts that cannot be stacked name the checkpoint
       split.insert_or_assign("model.layers.0.mlp.experts.1.gate_proj.weight", zeros({3, 5}));
       save_safetensors(dir + "/model.safetensors", split, meta);
@@ -377,10 +385,7 @@ TEST_F(LmLoad, AbsentTieSettingFollowsTheCheckpoint) {
     auto c = read_json(dir + "/config.json");
     c.erase("tie_word_embeddings");
     write_json(dir + "/config.json", c);
-    const auto ids = fixture_prompt(folder);
-    const array x(ids.begin(), {1, int(ids.size())}, int32);
-    const array want = (*lm::load(fixture("lm/" + folder)).model)(x, nullptr);
-    EXPECT_TRUE(array_equal((*lm::load(dir).model)(x, nullptr), want).item<bool>());
+    EXPECT_TRUE(same_logits(dir, folder));
   }
 }
 
@@ -392,10 +397,7 @@ TEST_F(LmLoad, Qwen3MoeWithoutExpertsIsDense) {
   c["model_type"] = "qwen3_moe";
   c["num_experts"] = 0;
   write_json(dir + "/config.json", c);
-  const auto ids = fixture_prompt("qwen3");
-  const array x(ids.begin(), {1, int(ids.size())}, int32);
-  const array want = (*lm::load(fixture("lm/qwen3")).model)(x, nullptr);
-  EXPECT_TRUE(array_equal((*lm::load(dir).model)(x, nullptr), want).item<bool>());
+  EXPECT_TRUE(same_logits(dir, "qwen3"));
   c["num_experts"] = -1;
   write_json(dir + "/config.json", c);
   expect_error<FormatError>(dir, {"num_experts"});
@@ -412,15 +414,15 @@ TEST_F(LmLoad, LlamaSlidingLayersFollowLayerTypes) {
   const auto ids = fixture_prompt("llama");
   const int n = int(ids.size());
   const array x(ids.begin(), {1, n}, int32);
-  const array plain = (*lm::load(fixture("lm/llama")).model)(x, nullptr);
+  const array plain = prompt_logits(*lm::load(fixture("lm/llama")).model, "llama");
   c["sliding_window"] = n;
   write_json(dir + "/config.json", c);
-  EXPECT_TRUE(array_equal((*lm::load(dir).model)(x, nullptr), plain).item<bool>());
+  EXPECT_TRUE(same_logits(dir, "llama"));
 
   c["sliding_window"] = 4;
   write_json(dir + "/config.json", c);
   auto m = lm::load(dir);
-  const array windowed = (*m.model)(x, nullptr);
+  const array windowed = prompt_logits(*m.model, "llama");
   auto rows = [](const array& a, int from, int to) {
     return slice(a, {0, from, 0}, {1, to, a.shape(2)});
   };
@@ -479,13 +481,12 @@ TEST_F(LmLoad, MultimodalGemma3RunsItsTextModel) {
     write_json(dir + "/config.json", c);
     fs::remove(dir + "/model.safetensors.index.json");
     save_safetensors(dir + "/model.safetensors", wrapped, meta);
-    const auto ids = fixture_prompt(folder);
-    const array x(ids.begin(), {1, int(ids.size())}, int32);
     const auto want = lm::load(fixture("lm/" + folder));
     const auto got = lm::load(dir);
     EXPECT_EQ(got.model_type, "gemma3");
     EXPECT_EQ(got.model->num_parameters(), want.model->num_parameters());
-    EXPECT_TRUE(array_equal((*got.model)(x, nullptr), (*want.model)(x, nullptr)).item<bool>());
+    EXPECT_TRUE(array_equal(prompt_logits(*got.model, folder), prompt_logits(*want.model, folder))
+                    .item<bool>());
     EXPECT_EQ(got.model->make_cache()[0]->class_name(), "RotatingKVCache");
     // The entry is read under the prefix: 8 bits there contradicts the stored 4-bit layer.
     if (c.contains("quantization")) {
